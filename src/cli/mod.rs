@@ -1,0 +1,196 @@
+//! Command-line interface: flags, and one short function per subcommand.
+//! Exit codes are decided in one place, [`ExitStatus`].
+
+mod rules_cmd;
+mod scan_cmd;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::report::Format;
+use crate::rules::{RuleSet, RuleSources};
+
+/// What a run ended in; the process exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Everything was scanned and nothing was found.
+    Clean = 0,
+    /// Findings were reported.
+    Findings = 1,
+    /// A usage or runtime error, or a clean run that could not read everything.
+    Error = 2,
+}
+
+/// secretgate: find secrets in files and git history, before they leak.
+#[derive(Debug, Parser)]
+#[command(name = "secretgate", version, about, long_about = None)]
+pub struct Cli {
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan files and directories (default: the current directory).
+    Scan(ScanArgs),
+    /// List the rules, or check rule files' examples.
+    Rules(RulesArgs),
+}
+
+/// Which rules to load; shared by every command that scans.
+#[derive(Debug, Args, Clone)]
+pub struct RuleArgs {
+    /// Add rules from a TOML file or a directory of them (repeatable).
+    #[arg(long = "rules", value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+    /// Load only these rule files, not the built-in rules (repeatable).
+    #[arg(long = "rules-only", value_name = "PATH", conflicts_with = "rules")]
+    pub rules_only: Vec<PathBuf>,
+}
+
+impl RuleArgs {
+    /// Loads the chosen rules.
+    pub fn load(&self) -> anyhow::Result<RuleSet> {
+        let sources = if self.rules_only.is_empty() {
+            RuleSources {
+                builtin: true,
+                paths: self.rules.clone(),
+            }
+        } else {
+            RuleSources {
+                builtin: false,
+                paths: self.rules_only.clone(),
+            }
+        };
+        Ok(RuleSet::load(&sources)?)
+    }
+}
+
+/// How results are written; shared by every command that reports findings.
+#[derive(Debug, Args, Clone)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Write the report to FILE (mode 0600: it may hold secrets) instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Redact secrets in every format (on by default when CI=true).
+    #[arg(long, overrides_with = "no_redact")]
+    pub redact: bool,
+    /// Show full secrets in JSON even when CI=true.
+    #[arg(long = "no-redact")]
+    pub no_redact: bool,
+}
+
+impl OutputArgs {
+    /// Whether to redact: asked for, or running in CI and not refused.
+    pub fn redaction(&self) -> bool {
+        if self.redact {
+            return true;
+        }
+        if self.no_redact {
+            return false;
+        }
+        std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+    }
+}
+
+/// `secretgate scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files or directories to scan; `-` reads standard input.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Also scan files excluded by .gitignore, .ignore and git's exclude files.
+    #[arg(long)]
+    pub no_ignore: bool,
+    /// Skip (and count) files larger than this many bytes; 0 scans everything.
+    #[arg(long, value_name = "BYTES", default_value_t = 25 * 1024 * 1024)]
+    pub max_file_size: u64,
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+    /// Rules to run.
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// Report format and destination.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `secretgate rules`.
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// What to do; lists the rules when omitted.
+    #[command(subcommand)]
+    pub action: Option<RulesAction>,
+    /// Rules to list.
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// List as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `secretgate rules` actions.
+#[derive(Debug, Subcommand)]
+pub enum RulesAction {
+    /// Load only the given rule files and run every example and negative
+    /// example through the engine; exit 1 on any problem.
+    Check {
+        /// Rule files or directories; the built-in rules when none are given.
+        #[arg(value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+}
+
+/// Parses arguments, runs the command and returns the exit status; errors are
+/// printed here once, with their causes.
+pub fn main() -> ExitStatus {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Scan(args) => scan_cmd::run(&args),
+        Command::Rules(args) => rules_cmd::run(&args),
+    };
+    match result {
+        Ok(status) => status,
+        Err(err) => {
+            eprintln!("secretgate: error: {err}");
+            for cause in err.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitStatus::Error
+        }
+    }
+}
+
+/// Opens the report destination: stdout, or a new file only the user can read.
+fn open_output(path: Option<&PathBuf>) -> anyhow::Result<Box<dyn std::io::Write>> {
+    use anyhow::Context as _;
+    let Some(path) = path else {
+        return Ok(Box::new(std::io::BufWriter::new(std::io::stdout().lock())));
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let file = options
+        .open(path)
+        .with_context(|| format!("cannot write the report to {}", path.display()))?;
+    Ok(Box::new(std::io::BufWriter::new(file)))
+}
+
+/// Writing to a closed pipe (`| head`) is not an error worth a message.
+fn ignore_broken_pipe(result: std::io::Result<()>) -> anyhow::Result<()> {
+    match result {
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}

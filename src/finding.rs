@@ -1,0 +1,151 @@
+//! A finding: a confirmed match with everything a person needs to act on it —
+//! where it is, what it is, how to rotate it and a fingerprint that stays the
+//! same when lines move.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::engine::Match;
+use crate::engine::text::LineIndex;
+use crate::rules::{FileRule, Rule, Severity};
+
+/// What kind of thing was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FindingKind {
+    /// A secret inside content.
+    Secret,
+    /// A file that should not be in version control at all.
+    File,
+}
+
+/// One finding, as every report format sees it. Field names are the JSON
+/// schema documented in the README; add fields, never rename them.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// Secret or sensitive file.
+    pub kind: FindingKind,
+    /// The rule id.
+    pub rule: String,
+    /// The rule's human name.
+    pub name: String,
+    /// How bad the leak is.
+    pub severity: Severity,
+    /// The secret (decoded if it was encoded); `null` for file findings.
+    pub secret: Option<String>,
+    /// The whole matched text; `null` for file findings.
+    #[serde(rename = "match")]
+    pub matched: Option<String>,
+    /// The path of the file (or blob path in history).
+    pub path: String,
+    /// 1-based line of the secret's first byte; `null` for file findings.
+    pub line: Option<usize>,
+    /// 1-based byte column of the secret's first byte.
+    pub column: Option<usize>,
+    /// 1-based line of the secret's last byte.
+    pub end_line: Option<usize>,
+    /// 1-based byte column just past the secret's last byte.
+    pub end_column: Option<usize>,
+    /// Hash of rule id and secret (or path, for files): independent of position.
+    pub fingerprint: String,
+    /// How the secret was encoded in the file (`base64`), if it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<String>,
+    /// Where and how to rotate.
+    pub remediation: String,
+    /// Git provenance, filled by history scans.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub git: Option<GitProvenance>,
+}
+
+/// Which commit introduced a finding; empty for directory scans.
+#[derive(Debug, Clone, Serialize)]
+pub struct GitProvenance {
+    /// The commit id that introduced the blob at this path.
+    pub commit: String,
+    /// The commit's author name.
+    pub author: String,
+    /// The commit's author email.
+    pub email: String,
+    /// The author date, RFC 3339.
+    pub date: String,
+}
+
+/// Position-independent identity of a finding: editing or moving lines never
+/// changes it, so baselines and ignore files do not churn.
+pub fn fingerprint(rule_id: &str, secret: &[u8]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(rule_id.as_bytes());
+    hasher.update([0u8]);
+    hasher.update(secret);
+    let digest = hasher.finalize();
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Builds the findings of one blob from its engine matches.
+pub fn from_matches(rules: &[Rule], path: &str, text: &[u8], matches: &[Match]) -> Vec<Finding> {
+    if matches.is_empty() {
+        return Vec::new();
+    }
+    let index = LineIndex::new(text);
+    matches
+        .iter()
+        .map(|m| {
+            let rule = &rules[m.rule];
+            let start = index.position(m.secret_span.start);
+            let last = index.position(m.secret_span.end.saturating_sub(1).max(m.secret_span.start));
+            Finding {
+                kind: FindingKind::Secret,
+                rule: rule.id.clone(),
+                name: rule.name.clone(),
+                severity: rule.severity,
+                secret: Some(String::from_utf8_lossy(&m.secret).into_owned()),
+                matched: Some(String::from_utf8_lossy(&text[m.span.clone()]).into_owned()),
+                path: path.to_string(),
+                line: Some(start.line),
+                column: Some(start.column),
+                end_line: Some(last.line),
+                end_column: Some(last.column + 1),
+                fingerprint: fingerprint(&rule.id, &m.secret),
+                encoding: m.encoding.map(str::to_string),
+                remediation: rule.remediation.clone(),
+                git: None,
+            }
+        })
+        .collect()
+}
+
+/// The finding for a sensitive file.
+pub fn for_sensitive_file(rule: &FileRule, path: &str) -> Finding {
+    Finding {
+        kind: FindingKind::File,
+        rule: rule.id.clone(),
+        name: rule.name.clone(),
+        severity: rule.severity,
+        secret: None,
+        matched: None,
+        path: path.to_string(),
+        line: None,
+        column: None,
+        end_line: None,
+        end_column: None,
+        fingerprint: fingerprint(&rule.id, path.as_bytes()),
+        encoding: None,
+        remediation: rule.remediation.clone(),
+        git: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fingerprint;
+
+    #[test]
+    fn fingerprint_depends_on_rule_and_secret_only() {
+        let a = fingerprint("anthropic-api-key", b"sk-ant-api03-abc");
+        assert_eq!(a, fingerprint("anthropic-api-key", b"sk-ant-api03-abc"));
+        assert_ne!(a, fingerprint("openai-api-key", b"sk-ant-api03-abc"));
+        assert_ne!(a, fingerprint("anthropic-api-key", b"sk-ant-api03-abd"));
+        assert_eq!(a.len(), 32);
+    }
+}

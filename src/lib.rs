@@ -1,0 +1,15 @@
+//! secretgate finds secrets in files and git history before they leak.
+//!
+//! Data flows one way: a [`sources`] module yields blobs, the [`engine`] finds
+//! matches using the [`rules`], the [`pipeline`] turns matches into
+//! [`finding`]s and counts what it did, and [`report`] writes them.
+
+#![deny(missing_docs)]
+
+pub mod cli;
+pub mod engine;
+pub mod finding;
+pub mod pipeline;
+pub mod report;
+pub mod rules;
+pub mod sources;

@@ -1,0 +1,155 @@
+//! Joins the stages: a source's items go through the engine, matches become
+//! findings, and everything is counted. Sources, engine and report never call
+//! each other; this is the only place they meet.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use serde::Serialize;
+
+use crate::engine::Engine;
+use crate::engine::text::{Prepared, prepare};
+use crate::finding::{self, Finding};
+use crate::sources::{Blob, SkipReason, Skipped, SourceItem};
+
+/// What a scan did, for the summary and the exit code.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct ScanStats {
+    /// Blobs (files) whose content went through the engine.
+    pub scanned: u64,
+    /// Bytes of content that went through the engine.
+    pub bytes: u64,
+    /// Matches suppressed by an inline `secretgate:allow` marker.
+    pub allowed: u64,
+    /// Inputs not scanned, with why; see [`SkipReason`].
+    pub skipped: Vec<Skipped>,
+}
+
+impl ScanStats {
+    /// Skips counted by reason.
+    pub fn skipped_by_reason(&self) -> BTreeMap<SkipReason, u64> {
+        let mut counts = BTreeMap::new();
+        for skip in &self.skipped {
+            *counts.entry(skip.reason).or_insert(0) += 1;
+        }
+        counts
+    }
+
+    /// Whether any skipped input may have held a secret we did not read.
+    pub fn has_unread_input(&self) -> bool {
+        self.skipped.iter().any(|s| s.reason.is_error())
+    }
+
+    fn merge(&mut self, other: ScanStats) {
+        self.scanned += other.scanned;
+        self.bytes += other.bytes;
+        self.allowed += other.allowed;
+        self.skipped.extend(other.skipped);
+    }
+}
+
+/// Findings and counts of a finished scan.
+#[derive(Debug, Default)]
+pub struct ScanOutcome {
+    /// Every finding, sorted by path, line and rule.
+    pub findings: Vec<Finding>,
+    /// What was scanned and skipped.
+    pub stats: ScanStats,
+}
+
+/// Collects findings from many threads; items arrive in any order and the
+/// outcome is sorted at the end, so output is deterministic.
+#[derive(Debug)]
+pub struct Collector<'e> {
+    engine: &'e Engine,
+    state: Mutex<ScanOutcome>,
+}
+
+impl<'e> Collector<'e> {
+    /// A collector that runs `engine` on every blob.
+    pub fn new(engine: &'e Engine) -> Self {
+        Collector {
+            engine,
+            state: Mutex::new(ScanOutcome::default()),
+        }
+    }
+
+    /// Scans one source item; safe to call from many threads.
+    pub fn accept(&self, item: SourceItem) {
+        let (findings, stats) = match item {
+            SourceItem::Blob(blob) => scan_blob(self.engine, &blob),
+            SourceItem::Skipped(skipped) => (
+                Vec::new(),
+                ScanStats {
+                    skipped: vec![skipped],
+                    ..ScanStats::default()
+                },
+            ),
+        };
+        let mut state = match self.state.lock() {
+            Ok(state) => state,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        state.findings.extend(findings);
+        state.stats.merge(stats);
+    }
+
+    /// The sorted outcome.
+    pub fn finish(self) -> ScanOutcome {
+        let mut outcome = match self.state.into_inner() {
+            Ok(outcome) => outcome,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        outcome.findings.sort_by(|a, b| {
+            (&a.path, a.line, a.column, &a.rule).cmp(&(&b.path, b.line, b.column, &b.rule))
+        });
+        outcome
+            .stats
+            .skipped
+            .sort_by(|a, b| (&a.path, a.reason).cmp(&(&b.path, b.reason)));
+        outcome
+    }
+}
+
+/// Runs the engine and the sensitive-file rules on one blob.
+pub fn scan_blob(engine: &Engine, blob: &Blob) -> (Vec<Finding>, ScanStats) {
+    let rules = engine.rules();
+    let mut stats = ScanStats::default();
+    let mut findings = Vec::new();
+    let text = match prepare(&blob.data) {
+        Prepared::Text { text, .. } => text,
+        Prepared::Binary => {
+            stats.skipped.push(Skipped {
+                path: blob.path.clone(),
+                reason: SkipReason::Binary,
+                detail: "NUL byte in the first 8 KiB".into(),
+            });
+            for index in engine.sensitive_file_rules(&blob.path, None) {
+                findings.push(finding::for_sensitive_file(
+                    &rules.file_rules[index],
+                    &blob.path,
+                ));
+            }
+            return (findings, stats);
+        }
+    };
+    stats.scanned = 1;
+    stats.bytes = blob.data.len() as u64;
+    let mut matches = engine.scan(&text);
+    let before = matches.len();
+    matches.retain(|m| !m.allowed);
+    stats.allowed = (before - matches.len()) as u64;
+    findings.extend(finding::from_matches(
+        &rules.rules,
+        &blob.path,
+        &text,
+        &matches,
+    ));
+    for index in engine.sensitive_file_rules(&blob.path, Some(&text)) {
+        findings.push(finding::for_sensitive_file(
+            &rules.file_rules[index],
+            &blob.path,
+        ));
+    }
+    (findings, stats)
+}

@@ -1,0 +1,136 @@
+//! Human output: what was found, where, how to rotate it and how to allow it.
+//! Secrets are always redacted here; use JSON to get them in full.
+
+use std::io::Write;
+
+use super::ReportOptions;
+use super::redact::{redact, redact_in};
+use crate::finding::{Finding, FindingKind};
+use crate::pipeline::ScanOutcome;
+
+/// Longest matched text shown; minified bundles have megabyte lines.
+const MAX_SHOWN_MATCH: usize = 160;
+
+/// Writes every finding, the skipped inputs and a one-line summary.
+pub fn write(
+    out: &mut dyn Write,
+    outcome: &ScanOutcome,
+    options: &ReportOptions,
+) -> std::io::Result<()> {
+    for finding in &outcome.findings {
+        write_finding(out, finding)?;
+    }
+    let stats = &outcome.stats;
+    let unread: Vec<_> = stats
+        .skipped
+        .iter()
+        .filter(|s| s.reason.is_error())
+        .collect();
+    if !unread.is_empty() {
+        writeln!(
+            out,
+            "could not read {} input(s); they may hold secrets:",
+            unread.len()
+        )?;
+        for skip in unread {
+            writeln!(out, "  {}: {}", skip.path, skip.detail)?;
+        }
+        writeln!(out)?;
+    }
+    let mut line = format!(
+        "{} finding{} in {} file{} ({})",
+        outcome.findings.len(),
+        plural(outcome.findings.len() as u64),
+        stats.scanned,
+        plural(stats.scanned),
+        human_bytes(stats.bytes),
+    );
+    if !stats.skipped.is_empty() {
+        let reasons: Vec<String> = stats
+            .skipped_by_reason()
+            .into_iter()
+            .map(|(reason, count)| format!("{}: {count}", reason.as_str()))
+            .collect();
+        line.push_str(&format!(
+            ", {} skipped ({})",
+            stats.skipped.len(),
+            reasons.join(", ")
+        ));
+    }
+    if stats.allowed > 0 {
+        line.push_str(&format!(", {} allowed inline", stats.allowed));
+    }
+    line.push_str(&format!(
+        ", {} rules, {:.2}s",
+        options.rules_loaded,
+        options.elapsed.as_secs_f64()
+    ));
+    writeln!(out, "{line}")
+}
+
+fn write_finding(out: &mut dyn Write, finding: &Finding) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "[{}] {} ({})",
+        finding.severity, finding.name, finding.rule
+    )?;
+    match (finding.kind, finding.line, finding.column) {
+        (FindingKind::Secret, Some(line), Some(column)) => {
+            writeln!(out, "  at      {}:{line}:{column}", finding.path)?;
+        }
+        _ => writeln!(out, "  file    {}", finding.path)?,
+    }
+    if let Some(commit) = &finding.git {
+        writeln!(
+            out,
+            "  commit  {} by {} <{}> on {}",
+            commit.commit, commit.author, commit.email, commit.date
+        )?;
+    }
+    if let (Some(secret), Some(matched)) = (&finding.secret, &finding.matched) {
+        let shown = redact_in(matched, secret).replace(['\n', '\r'], " ");
+        let shown = truncate(&shown, MAX_SHOWN_MATCH);
+        writeln!(out, "  secret  {}", redact(secret))?;
+        writeln!(out, "  match   {shown}")?;
+    }
+    for (i, line) in finding.remediation.lines().enumerate() {
+        let label = if i == 0 { "  rotate  " } else { "          " };
+        writeln!(out, "{label}{line}")?;
+    }
+    let allow = match finding.kind {
+        FindingKind::Secret => "add a `secretgate:allow` comment on the line",
+        FindingKind::File => "remove the file from git (git rm --cached)",
+    };
+    writeln!(
+        out,
+        "  allow   if this is a false alarm: {allow}, or list fingerprint {} in .secretgateignore",
+        finding.fingerprint
+    )?;
+    writeln!(out)
+}
+
+fn truncate(text: &str, limit: usize) -> String {
+    match text.char_indices().nth(limit) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
+}
+
+fn plural(count: u64) -> &'static str {
+    if count == 1 { "" } else { "s" }
+}
+
+fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}

@@ -1,0 +1,148 @@
+//! Turning a scan outcome into output: human text for people, JSON for
+//! machines. Every format honours redaction.
+
+pub mod human;
+pub mod json;
+pub mod redact;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::finding::Finding;
+use crate::pipeline::ScanOutcome;
+use crate::sources::Skipped;
+
+/// Version of the JSON report layout; bumped only on incompatible change.
+pub const REPORT_VERSION: u32 = 1;
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// For people: locations, redacted secrets, how to rotate and allow.
+    Human,
+    /// One JSON document (schema in the README).
+    Json,
+}
+
+/// Choices that shape every format.
+#[derive(Debug, Clone, Copy)]
+pub struct ReportOptions {
+    /// Replace secrets by their redaction in every field.
+    pub redact: bool,
+    /// How many rules the scan ran, for the summary.
+    pub rules_loaded: usize,
+    /// Wall time of the scan.
+    pub elapsed: std::time::Duration,
+}
+
+/// The JSON document: `version`, `tool`, `summary`, `findings`.
+#[derive(Debug, Serialize)]
+pub struct Report<'a> {
+    /// Layout version, see [`REPORT_VERSION`].
+    pub version: u32,
+    /// Which program wrote it.
+    pub tool: Tool,
+    /// What was scanned and skipped.
+    pub summary: Summary<'a>,
+    /// The findings, secrets redacted if asked.
+    pub findings: Vec<Finding>,
+}
+
+/// Program identity.
+#[derive(Debug, Serialize)]
+pub struct Tool {
+    /// Always `secretgate`.
+    pub name: &'static str,
+    /// The crate version.
+    pub version: &'static str,
+}
+
+/// Counts for the report.
+#[derive(Debug, Serialize)]
+pub struct Summary<'a> {
+    /// Files (blobs) whose content was scanned.
+    pub files_scanned: u64,
+    /// Bytes of content scanned.
+    pub bytes_scanned: u64,
+    /// Number of findings.
+    pub findings: usize,
+    /// Matches suppressed by an inline allow marker.
+    pub allowed_inline: u64,
+    /// Rules run.
+    pub rules_loaded: usize,
+    /// What was not scanned.
+    pub skipped: SkippedSummary<'a>,
+    /// Whether secrets in this report are redacted.
+    pub redacted: bool,
+    /// Wall time in milliseconds.
+    pub elapsed_ms: u128,
+}
+
+/// Skips by reason, with every path.
+#[derive(Debug, Serialize)]
+pub struct SkippedSummary<'a> {
+    /// All skips.
+    pub total: usize,
+    /// Counts per reason name.
+    pub by_reason: BTreeMap<&'static str, u64>,
+    /// Every skipped input.
+    pub items: &'a [Skipped],
+}
+
+impl<'a> Report<'a> {
+    /// Builds the report document, redacting if asked.
+    pub fn new(outcome: &'a ScanOutcome, options: &ReportOptions) -> Report<'a> {
+        let findings = outcome
+            .findings
+            .iter()
+            .map(|f| {
+                if options.redact {
+                    redacted(f)
+                } else {
+                    f.clone()
+                }
+            })
+            .collect();
+        let stats = &outcome.stats;
+        Report {
+            version: REPORT_VERSION,
+            tool: Tool {
+                name: "secretgate",
+                version: env!("CARGO_PKG_VERSION"),
+            },
+            summary: Summary {
+                files_scanned: stats.scanned,
+                bytes_scanned: stats.bytes,
+                findings: outcome.findings.len(),
+                allowed_inline: stats.allowed,
+                rules_loaded: options.rules_loaded,
+                skipped: SkippedSummary {
+                    total: stats.skipped.len(),
+                    by_reason: stats
+                        .skipped_by_reason()
+                        .into_iter()
+                        .map(|(reason, count)| (reason.as_str(), count))
+                        .collect(),
+                    items: &stats.skipped,
+                },
+                redacted: options.redact,
+                elapsed_ms: options.elapsed.as_millis(),
+            },
+            findings,
+        }
+    }
+}
+
+/// A copy of `finding` with the secret replaced by its redaction everywhere.
+pub fn redacted(finding: &Finding) -> Finding {
+    let mut copy = finding.clone();
+    if let Some(secret) = &finding.secret {
+        copy.matched = finding
+            .matched
+            .as_deref()
+            .map(|m| redact::redact_in(m, secret));
+        copy.secret = Some(redact::redact(secret));
+    }
+    copy
+}

@@ -1,0 +1,386 @@
+//! Turns [`RuleSyntax`] into [`Rule`], collecting every problem instead of
+//! stopping at the first.
+
+use std::collections::HashSet;
+
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use regex::bytes::{Regex, RegexBuilder};
+
+use serde::Deserialize;
+
+use super::syntax::{FileRuleSyntax, RuleFileSyntax, RuleSyntax};
+use super::{Checksum, Decode, FileRule, Rule, RuleProblem, RuleSet, Severity};
+
+/// Default bytes of context either side of a keyword.
+const DEFAULT_WINDOW: usize = 512;
+/// Upper bound on a rule's window, so one rule cannot make every scan quadratic.
+const MAX_WINDOW: usize = 64 * 1024;
+/// Upper bound on one compiled regex, so a hostile rule file fails loudly
+/// instead of eating memory.
+const REGEX_SIZE_LIMIT: usize = 16 * 1024 * 1024;
+/// Shortest keyword: shorter ones fire on nearly every line.
+const MIN_KEYWORD_LEN: usize = 3;
+
+pub(super) fn compile_file(
+    origin: &str,
+    text: &str,
+    set: &mut RuleSet,
+    seen_ids: &mut HashSet<String>,
+    problems: &mut Vec<RuleProblem>,
+) {
+    let Some(file) = parse_file(origin, text, problems) else {
+        return;
+    };
+    set.public_values.extend(
+        file.public_values
+            .iter()
+            .map(|v| super::normalize_public_value(v.as_bytes())),
+    );
+    for syntax in file.rule {
+        let id = syntax.id.clone();
+        let mut report = Reporter::new(origin, &id, problems);
+        check_id(&syntax.id, seen_ids, &mut report);
+        if let Some(rule) = compile_rule(origin, syntax, &mut report)
+            && report.clean()
+        {
+            set.rules.push(rule);
+        }
+    }
+    for syntax in file.file {
+        let id = syntax.id.clone();
+        let mut report = Reporter::new(origin, &id, problems);
+        check_id(&syntax.id, seen_ids, &mut report);
+        if let Some(rule) = compile_file_rule(origin, syntax, &mut report)
+            && report.clean()
+        {
+            set.file_rules.push(rule);
+        }
+    }
+}
+
+/// Collects the problems of one rule.
+struct Reporter<'a> {
+    origin: &'a str,
+    rule_id: &'a str,
+    problems: &'a mut Vec<RuleProblem>,
+    before: usize,
+}
+
+impl<'a> Reporter<'a> {
+    fn new(origin: &'a str, rule_id: &'a str, problems: &'a mut Vec<RuleProblem>) -> Self {
+        let before = problems.len();
+        Reporter {
+            origin,
+            rule_id,
+            problems,
+            before,
+        }
+    }
+
+    fn problem(&mut self, reason: impl Into<String>) {
+        self.problems.push(RuleProblem {
+            origin: self.origin.to_string(),
+            rule_id: Some(self.rule_id.to_string()),
+            reason: reason.into(),
+        });
+    }
+
+    fn clean(&self) -> bool {
+        self.problems.len() == self.before
+    }
+}
+
+fn check_id(id: &str, seen_ids: &mut HashSet<String>, report: &mut Reporter<'_>) {
+    let kebab = !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !id.starts_with('-')
+        && !id.ends_with('-')
+        && !id.contains("--");
+    if !kebab {
+        report.problem("id must be kebab-case: lowercase letters, digits and single dashes");
+    }
+    if !seen_ids.insert(id.to_string()) {
+        report.problem("duplicate id: another rule already uses it");
+    }
+}
+
+fn parse_severity(text: &str, report: &mut Reporter<'_>) -> Severity {
+    Severity::parse(text).unwrap_or_else(|| {
+        report.problem(format!(
+            "severity `{text}` is not one of critical, high, medium, low"
+        ));
+        Severity::Medium
+    })
+}
+
+fn require_text(field: &str, value: &str, report: &mut Reporter<'_>) {
+    if value.trim().is_empty() {
+        report.problem(format!("`{field}` is empty"));
+    }
+}
+
+/// Compiles a byte regex with Unicode off: ASCII classes are ~50x faster here
+/// and secrets are ASCII.
+pub(crate) fn compile_regex(pattern: &str) -> Result<Regex, String> {
+    RegexBuilder::new(pattern)
+        .unicode(false)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .dfa_size_limit(REGEX_SIZE_LIMIT)
+        .build()
+        .map_err(|err| err.to_string())
+}
+
+fn compile_rule(origin: &str, syntax: RuleSyntax, report: &mut Reporter<'_>) -> Option<Rule> {
+    require_text("name", &syntax.name, report);
+    require_text("description", &syntax.description, report);
+    require_text("remediation", &syntax.remediation, report);
+    let severity = parse_severity(&syntax.severity, report);
+
+    if syntax.keywords.is_empty() {
+        report.problem("`keywords` is empty: at least one literal is needed for the prefilter");
+    }
+    for keyword in &syntax.keywords {
+        if keyword.len() < MIN_KEYWORD_LEN {
+            report.problem(format!(
+                "keyword `{keyword}` is shorter than {MIN_KEYWORD_LEN} bytes"
+            ));
+        }
+        if !keyword.is_ascii() {
+            report.problem(format!("keyword `{keyword}` is not ASCII"));
+        }
+    }
+
+    let regex = match compile_regex(&syntax.regex) {
+        Ok(regex) => Some(regex),
+        Err(err) => {
+            report.problem(format!("regex does not compile: {err}"));
+            None
+        }
+    };
+    let secret_group = regex
+        .as_ref()
+        .and_then(|r| r.capture_names().position(|name| name == Some("secret")));
+
+    let checksum = match syntax.checksum.as_deref() {
+        None => None,
+        Some("github-crc32") => Some(Checksum::GithubCrc32),
+        Some("npm-crc32") => Some(Checksum::NpmCrc32),
+        Some(other) => {
+            report.problem(format!(
+                "checksum `{other}` is unknown (known: github-crc32, npm-crc32)"
+            ));
+            None
+        }
+    };
+    let decode = match syntax.decode.as_deref() {
+        None => None,
+        Some("base64") => Some(Decode::Base64),
+        Some(other) => {
+            report.problem(format!("decode `{other}` is unknown (known: base64)"));
+            None
+        }
+    };
+    let decoded_regex = match (&syntax.decoded_regex, decode) {
+        (None, _) => None,
+        (Some(_), None) => {
+            report.problem("`decoded_regex` needs `decode`");
+            None
+        }
+        (Some(pattern), Some(_)) => match compile_regex(pattern) {
+            Ok(regex) => Some(regex),
+            Err(err) => {
+                report.problem(format!("decoded_regex does not compile: {err}"));
+                None
+            }
+        },
+    };
+    if let Some(min) = syntax.entropy
+        && !(0.0..=8.0).contains(&min)
+    {
+        report.problem(format!("entropy {min} is outside 0..=8 bits per byte"));
+    }
+    let window = syntax.window.unwrap_or(DEFAULT_WINDOW);
+    if window == 0 || window > MAX_WINDOW {
+        report.problem(format!("window {window} is outside 1..={MAX_WINDOW}"));
+    }
+    if syntax.examples.is_empty() {
+        report.problem("`examples` is empty: every rule needs inputs it must match");
+    }
+    if syntax.negative_examples.is_empty() {
+        report.problem(
+            "`negative_examples` is empty: every rule needs near-misses it must not match",
+        );
+    }
+
+    Some(Rule {
+        id: syntax.id,
+        name: syntax.name,
+        severity,
+        description: syntax.description.trim().to_string(),
+        remediation: syntax.remediation.trim().to_string(),
+        keywords: syntax
+            .keywords
+            .iter()
+            .map(|k| k.to_ascii_lowercase())
+            .collect(),
+        regex: regex?,
+        secret_group,
+        min_entropy: syntax.entropy,
+        checksum,
+        placeholder_check: syntax.placeholder_check,
+        decode,
+        decoded_regex,
+        jwt_claims: syntax.jwt,
+        generic: syntax.generic,
+        line_bounded: syntax.line_bounded,
+        window,
+        references: syntax.references,
+        examples: syntax.examples,
+        negative_examples: syntax.negative_examples,
+        origin: origin.to_string(),
+    })
+}
+
+fn build_globs(field: &str, globs: &[String], report: &mut Reporter<'_>) -> GlobSet {
+    let mut builder = GlobSetBuilder::new();
+    for glob in globs {
+        match GlobBuilder::new(glob).literal_separator(true).build() {
+            Ok(glob) => {
+                builder.add(glob);
+            }
+            Err(err) => report.problem(format!("{field}: bad glob `{glob}`: {err}")),
+        }
+    }
+    builder.build().unwrap_or_else(|err| {
+        report.problem(format!("{field}: {err}"));
+        GlobSet::empty()
+    })
+}
+
+fn compile_file_rule(
+    origin: &str,
+    syntax: FileRuleSyntax,
+    report: &mut Reporter<'_>,
+) -> Option<FileRule> {
+    require_text("name", &syntax.name, report);
+    require_text("description", &syntax.description, report);
+    require_text("remediation", &syntax.remediation, report);
+    let severity = parse_severity(&syntax.severity, report);
+    if syntax.paths.is_empty() {
+        report.problem("`paths` is empty");
+    }
+    let paths = build_globs("paths", &syntax.paths, report);
+    let exclude_paths = build_globs("exclude_paths", &syntax.exclude_paths, report);
+    let content_regex = match syntax.content_regex.as_deref().map(compile_regex) {
+        None => None,
+        Some(Ok(regex)) => Some(regex),
+        Some(Err(err)) => {
+            report.problem(format!("content_regex does not compile: {err}"));
+            None
+        }
+    };
+    if syntax.examples.is_empty() {
+        report.problem("`examples` is empty");
+    }
+    if syntax.negative_examples.is_empty() {
+        report.problem("`negative_examples` is empty");
+    }
+    Some(FileRule {
+        id: syntax.id,
+        name: syntax.name,
+        severity,
+        description: syntax.description.trim().to_string(),
+        remediation: syntax.remediation.trim().to_string(),
+        paths,
+        exclude_paths,
+        content_regex,
+        references: syntax.references,
+        examples: syntax.examples,
+        negative_examples: syntax.negative_examples,
+        origin: origin.to_string(),
+    })
+}
+
+/// Parses a rule file table by table, so that a missing or unknown field is
+/// reported with the id of the rule it belongs to.
+fn parse_file(origin: &str, text: &str, problems: &mut Vec<RuleProblem>) -> Option<RuleFileSyntax> {
+    let file_problem = |reason: String| RuleProblem {
+        origin: origin.to_string(),
+        rule_id: None,
+        reason,
+    };
+    let mut table: toml::Table = match toml::from_str(text) {
+        Ok(table) => table,
+        Err(err) => {
+            problems.push(file_problem(format!(
+                "not valid TOML: {}",
+                err.to_string().trim_end()
+            )));
+            return None;
+        }
+    };
+    let mut file = RuleFileSyntax::default();
+    let before = problems.len();
+    let rule_tables = table.remove("rule");
+    let file_tables = table.remove("file");
+    if let Some(values) = table.remove("public_values") {
+        match Vec::<String>::deserialize(values) {
+            Ok(values) => file.public_values = values,
+            Err(err) => problems.push(file_problem(format!("public_values: {err}"))),
+        }
+    }
+    for key in table.keys() {
+        problems.push(file_problem(format!(
+            "unknown top-level key `{key}` (expected [[rule]], [[file]] or public_values)"
+        )));
+    }
+    file.rule = parse_tables(origin, "rule", rule_tables, problems);
+    file.file = parse_tables(origin, "file", file_tables, problems);
+    if file.rule.is_empty()
+        && file.file.is_empty()
+        && file.public_values.is_empty()
+        && problems.len() == before
+    {
+        problems.push(file_problem(
+            "file defines no [[rule]] or [[file]] tables".into(),
+        ));
+    }
+    Some(file)
+}
+
+fn parse_tables<T: for<'de> Deserialize<'de>>(
+    origin: &str,
+    kind: &str,
+    value: Option<toml::Value>,
+    problems: &mut Vec<RuleProblem>,
+) -> Vec<T> {
+    let Some(value) = value else {
+        return Vec::new();
+    };
+    let toml::Value::Array(items) = value else {
+        problems.push(RuleProblem {
+            origin: origin.to_string(),
+            rule_id: None,
+            reason: format!("`{kind}` must be an array of tables: write [[{kind}]]"),
+        });
+        return Vec::new();
+    };
+    let mut parsed = Vec::new();
+    for (position, item) in items.into_iter().enumerate() {
+        let id = item
+            .get("id")
+            .and_then(toml::Value::as_str)
+            .map_or_else(|| format!("#{} (no id)", position + 1), str::to_string);
+        match T::deserialize(item) {
+            Ok(value) => parsed.push(value),
+            Err(err) => problems.push(RuleProblem {
+                origin: origin.to_string(),
+                rule_id: Some(id),
+                reason: err.to_string().trim_end().replace('\n', " "),
+            }),
+        }
+    }
+    parsed
+}

@@ -1,0 +1,314 @@
+//! Loading, validating and compiling the rule set.
+//!
+//! Rules are data (`patterns/*.toml`, embedded at build time, plus any files the
+//! user names with `--rules`). Loading checks every rule of every file and reports
+//! all problems at once, each with its file and rule id, so a rule author fixes a
+//! file in one pass rather than one error per run.
+
+mod compile;
+pub(crate) use compile::compile_regex;
+#[allow(missing_docs)] // Field meanings live in patterns/README.md, the format's one reference.
+pub mod syntax;
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use regex::bytes::Regex;
+use serde::Serialize;
+
+pub use syntax::FileExample;
+
+include!(concat!(env!("OUT_DIR"), "/embedded_patterns.rs"));
+
+/// How bad a leak of this kind is; orders findings and drives SARIF levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Test keys and public test wallets: worth knowing, rarely worth blocking.
+    Low,
+    /// Limited scope, or a value that only looks like a secret by its name.
+    Medium,
+    /// Most provider API keys.
+    High,
+    /// Cloud admin keys, private keys, payment secrets, database credentials.
+    Critical,
+}
+
+impl Severity {
+    fn parse(text: &str) -> Option<Severity> {
+        match text {
+            "low" => Some(Severity::Low),
+            "medium" => Some(Severity::Medium),
+            "high" => Some(Severity::High),
+            "critical" => Some(Severity::Critical),
+            _ => None,
+        }
+    }
+
+    /// The lowercase name used in rule files and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A structural check that real tokens of a format pass and look-alikes fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checksum {
+    /// GitHub classic tokens: base62 CRC32 of the random part as the last 6 chars.
+    GithubCrc32,
+    /// npm tokens: the same scheme as GitHub's.
+    NpmCrc32,
+}
+
+/// How a rule's captured secret is encoded before it can be judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decode {
+    /// Standard or URL-safe base64; the finding reports the decoded text.
+    Base64,
+}
+
+/// A compiled secret rule, ready for the engine.
+#[derive(Debug)]
+pub struct Rule {
+    /// Stable kebab-case id; part of every fingerprint, so never renamed lightly.
+    pub id: String,
+    /// Human name for reports.
+    pub name: String,
+    /// How bad a leak is.
+    pub severity: Severity,
+    /// What was found and what an attacker can do with it.
+    pub description: String,
+    /// Where and how to rotate.
+    pub remediation: String,
+    /// Literal prefilter strings, lowercase (matched ASCII case-insensitively).
+    pub keywords: Vec<String>,
+    /// The confirming regex, a byte regex with Unicode off.
+    pub regex: Regex,
+    /// Index of the `secret` capture group, if the rule has one.
+    pub secret_group: Option<usize>,
+    /// Minimum Shannon entropy (bits per byte) of the secret.
+    pub min_entropy: Option<f64>,
+    /// Structural check on the secret.
+    pub checksum: Option<Checksum>,
+    /// Whether placeholders and references are rejected.
+    pub placeholder_check: bool,
+    /// How the captured secret is encoded.
+    pub decode: Option<Decode>,
+    /// What the decoded secret must look like.
+    pub decoded_regex: Option<Regex>,
+    /// Required JWT payload claims; `Some(empty)` means any well-formed JWT.
+    pub jwt_claims: Option<BTreeMap<String, String>>,
+    /// A generic rule yields to a specific rule that matched the same secret.
+    pub generic: bool,
+    /// Whether the regex window stops at line ends.
+    pub line_bounded: bool,
+    /// Bytes of context either side of a keyword that the regex may see.
+    pub window: usize,
+    /// Documentation links.
+    pub references: Vec<String>,
+    /// Inputs that must produce a finding of this rule.
+    pub examples: Vec<String>,
+    /// Inputs that must not.
+    pub negative_examples: Vec<String>,
+    /// The file the rule came from, for error messages.
+    pub origin: String,
+}
+
+/// A compiled sensitive-file rule.
+#[derive(Debug)]
+pub struct FileRule {
+    /// Stable kebab-case id.
+    pub id: String,
+    /// Human name for reports.
+    pub name: String,
+    /// How bad a leak is.
+    pub severity: Severity,
+    /// What the file is and why it should not be in git.
+    pub description: String,
+    /// What to do about it.
+    pub remediation: String,
+    /// Paths that match.
+    pub paths: globset::GlobSet,
+    /// Paths that never match, even when `paths` does.
+    pub exclude_paths: globset::GlobSet,
+    /// What the content must contain, when the name alone is not enough.
+    pub content_regex: Option<Regex>,
+    /// Documentation links.
+    pub references: Vec<String>,
+    /// Files that must be flagged.
+    pub examples: Vec<FileExample>,
+    /// Files that must not be flagged.
+    pub negative_examples: Vec<FileExample>,
+    /// The file the rule came from, for error messages.
+    pub origin: String,
+}
+
+impl FileRule {
+    /// Whether a file with this path (and, if the rule needs it, content) is flagged.
+    pub fn matches(&self, path: &str, content: Option<&[u8]>) -> bool {
+        let path = path.trim_start_matches("./");
+        if !self.paths.is_match(path) || self.exclude_paths.is_match(path) {
+            return false;
+        }
+        match (&self.content_regex, content) {
+            (None, _) => true,
+            (Some(regex), Some(content)) => regex.is_match(content),
+            (Some(_), None) => false,
+        }
+    }
+}
+
+/// Every rule the engine will run.
+#[derive(Debug, Default)]
+pub struct RuleSet {
+    /// Secret rules, in load order.
+    pub rules: Vec<Rule>,
+    /// Sensitive-file rules, in load order.
+    pub file_rules: Vec<FileRule>,
+    /// Publicly documented example and test values, normalised by
+    /// [`normalize_public_value`].
+    pub public_values: HashSet<String>,
+}
+
+/// The form in which public values are compared: lowercase, without a `0x`
+/// prefix, so `0xAC09…` and `ac09…` are the same Hardhat key.
+pub fn normalize_public_value(value: &[u8]) -> String {
+    let text = String::from_utf8_lossy(value).to_ascii_lowercase();
+    match text.strip_prefix("0x") {
+        Some(rest) => rest.to_string(),
+        None => text,
+    }
+}
+
+/// One problem in one rule file.
+#[derive(Debug, Clone)]
+pub struct RuleProblem {
+    /// The file, as named to the user.
+    pub origin: String,
+    /// The rule id, when the problem belongs to one rule.
+    pub rule_id: Option<String>,
+    /// What is wrong and, where possible, how to fix it.
+    pub reason: String,
+}
+
+impl fmt::Display for RuleProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.rule_id {
+            Some(id) => write!(f, "{}: rule `{}`: {}", self.origin, id, self.reason),
+            None => write!(f, "{}: {}", self.origin, self.reason),
+        }
+    }
+}
+
+/// Loading failed; every problem found is listed.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid rules ({} problem{}):\n{}", problems.len(), if problems.len() == 1 { "" } else { "s" }, render_problems(problems))]
+pub struct RuleError {
+    /// Every problem, in file order.
+    pub problems: Vec<RuleProblem>,
+}
+
+fn render_problems(problems: &[RuleProblem]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("  {p}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Where rules come from: the embedded set, user files, or both.
+#[derive(Debug, Clone, Default)]
+pub struct RuleSources {
+    /// Include the embedded `patterns/*.toml`.
+    pub builtin: bool,
+    /// Extra files or directories of `*.toml`.
+    pub paths: Vec<PathBuf>,
+}
+
+impl RuleSet {
+    /// Loads and compiles rules from the given sources, reporting every problem.
+    pub fn load(sources: &RuleSources) -> Result<RuleSet, RuleError> {
+        let mut texts: Vec<(String, String)> = Vec::new();
+        let mut problems = Vec::new();
+        if sources.builtin {
+            for (name, text) in EMBEDDED_PATTERNS {
+                texts.push((format!("patterns/{name} (built in)"), (*text).to_string()));
+            }
+        }
+        for path in &sources.paths {
+            collect_rule_files(path, &mut texts, &mut problems);
+        }
+        let mut set = RuleSet::default();
+        let mut seen_ids = HashSet::new();
+        for (origin, text) in &texts {
+            compile::compile_file(origin, text, &mut set, &mut seen_ids, &mut problems);
+        }
+        if problems.is_empty() {
+            Ok(set)
+        } else {
+            Err(RuleError { problems })
+        }
+    }
+
+    /// Looks up a secret rule by id.
+    pub fn rule(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+}
+
+fn collect_rule_files(
+    path: &Path,
+    texts: &mut Vec<(String, String)>,
+    problems: &mut Vec<RuleProblem>,
+) {
+    let origin = path.display().to_string();
+    if path.is_dir() {
+        let entries = match std::fs::read_dir(path) {
+            Ok(entries) => entries,
+            Err(err) => {
+                problems.push(RuleProblem {
+                    origin,
+                    rule_id: None,
+                    reason: format!("cannot read rule directory: {err}"),
+                });
+                return;
+            }
+        };
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|ext| ext == "toml"))
+            .collect();
+        files.sort();
+        if files.is_empty() {
+            problems.push(RuleProblem {
+                origin,
+                rule_id: None,
+                reason: "directory holds no *.toml rule files".into(),
+            });
+        }
+        for file in files {
+            collect_rule_files(&file, texts, problems);
+        }
+        return;
+    }
+    match std::fs::read_to_string(path) {
+        Ok(text) => texts.push((origin, text)),
+        Err(err) => problems.push(RuleProblem {
+            origin,
+            rule_id: None,
+            reason: format!("cannot read rule file: {err} (check the --rules path)"),
+        }),
+    }
+}
