@@ -245,7 +245,8 @@ fn utf16_crlf_long_lines_and_json_strings_are_read() {
         .unwrap_or_default();
     paths.sort();
     assert_eq!(paths, ["bundle.min.js", "crlf.env", "nb.ipynb", "ps.txt"]);
-    for finding in report["findings"].as_array().into_iter().flatten() {
+    let secrets = report["findings"].as_array().into_iter().flatten();
+    for finding in secrets.filter(|f| f["kind"] == "secret") {
         assert_eq!(finding["secret"], key.as_str(), "{finding}");
     }
 }
@@ -287,4 +288,26 @@ fn output_file_is_private_and_stdout_stays_empty() {
     let text = std::fs::read_to_string(&out).unwrap_or_default();
     let report: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
     assert_eq!(report["summary"]["findings"], 1);
+}
+
+#[test]
+fn kubernetes_secret_data_is_decoded_and_reported_at_the_encoded_value() {
+    use base64::Engine as _;
+    let tree = Tree::new();
+    let key = anthropic_key(12);
+    let encoded = base64::engine::general_purpose::STANDARD.encode(&key);
+    tree.write(
+        "k8s/secret.yaml",
+        format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: app\ntype: Opaque\ndata:\n  ANTHROPIC_API_KEY: {encoded}\n"
+        ),
+    );
+    let (code, report) = scan_json(tree.path(), &[]);
+    assert_eq!(code, 1, "{report}");
+    let finding = &report["findings"][0];
+    assert_eq!(finding["rule"], "anthropic-api-key");
+    assert_eq!(finding["secret"], key.as_str());
+    assert_eq!(finding["encoding"], "base64");
+    assert_eq!(finding["line"], 7);
+    assert_eq!(finding["column"], 22);
 }

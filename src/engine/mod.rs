@@ -164,10 +164,14 @@ impl Engine {
     /// Runs one rule's regex over one window and keeps the hits that pass.
     fn confirm(&self, rule_index: usize, text: &[u8], window: Range<usize>, out: &mut Vec<Match>) {
         let rule = &self.rules.rules[rule_index];
+        // Built-in regexes compile in tests; user regexes are compiled at load.
+        let Ok(compiled) = rule.regex.get() else {
+            return;
+        };
         let base = window.start;
-        for caps in rule.regex.captures_iter(&text[window]) {
+        for caps in compiled.regex.captures_iter(&text[window]) {
             let Some(whole) = caps.get(0) else { continue };
-            let secret = rule
+            let secret = compiled
                 .secret_group
                 .and_then(|group| caps.get(group))
                 .unwrap_or(whole);

@@ -101,11 +101,8 @@ fn write_finding(out: &mut dyn Write, finding: &Finding) -> std::io::Result<()> 
         FindingKind::Secret => "add a `secretgate:allow` comment on the line",
         FindingKind::File => "remove the file from git (git rm --cached)",
     };
-    writeln!(
-        out,
-        "  allow   if this is a false alarm: {allow}, or list fingerprint {} in .secretgateignore",
-        finding.fingerprint
-    )?;
+    writeln!(out, "  allow   if this is a false alarm: {allow}")?;
+    writeln!(out, "  id      fingerprint {}", finding.fingerprint)?;
     writeln!(out)
 }
 

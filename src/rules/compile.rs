@@ -9,7 +9,7 @@ use regex::bytes::{Regex, RegexBuilder};
 use serde::Deserialize;
 
 use super::syntax::{FileRuleSyntax, RuleFileSyntax, RuleSyntax};
-use super::{Checksum, Decode, FileRule, Rule, RuleProblem, RuleSet, Severity};
+use super::{Checksum, Decode, FileRule, LazyRegex, Rule, RuleProblem, RuleSet, Severity};
 
 /// Default bytes of context either side of a keyword.
 const DEFAULT_WINDOW: usize = 512;
@@ -24,6 +24,7 @@ const MIN_KEYWORD_LEN: usize = 3;
 pub(super) fn compile_file(
     origin: &str,
     text: &str,
+    eager: bool,
     set: &mut RuleSet,
     seen_ids: &mut HashSet<String>,
     problems: &mut Vec<RuleProblem>,
@@ -40,7 +41,7 @@ pub(super) fn compile_file(
         let id = syntax.id.clone();
         let mut report = Reporter::new(origin, &id, problems);
         check_id(&syntax.id, seen_ids, &mut report);
-        if let Some(rule) = compile_rule(origin, syntax, &mut report)
+        if let Some(rule) = compile_rule(origin, syntax, eager, &mut report)
             && report.clean()
         {
             set.rules.push(rule);
@@ -132,7 +133,23 @@ pub(crate) fn compile_regex(pattern: &str) -> Result<Regex, String> {
         .map_err(|err| err.to_string())
 }
 
-fn compile_rule(origin: &str, syntax: RuleSyntax, report: &mut Reporter<'_>) -> Option<Rule> {
+/// Checks a pattern's syntax without compiling it (a fraction of the cost).
+fn check_regex_syntax(pattern: &str) -> Result<(), String> {
+    regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .map(|_| ())
+        .map_err(|err| err.to_string())
+}
+
+fn compile_rule(
+    origin: &str,
+    syntax: RuleSyntax,
+    eager: bool,
+    report: &mut Reporter<'_>,
+) -> Option<Rule> {
     require_text("name", &syntax.name, report);
     require_text("description", &syntax.description, report);
     require_text("remediation", &syntax.remediation, report);
@@ -152,16 +169,19 @@ fn compile_rule(origin: &str, syntax: RuleSyntax, report: &mut Reporter<'_>) -> 
         }
     }
 
-    let regex = match compile_regex(&syntax.regex) {
-        Ok(regex) => Some(regex),
+    let regex = match check_regex_syntax(&syntax.regex) {
+        Ok(()) => {
+            let regex = LazyRegex::new(syntax.regex.clone());
+            if eager && let Err(err) = regex.get() {
+                report.problem(format!("regex does not compile: {err}"));
+            }
+            Some(regex)
+        }
         Err(err) => {
             report.problem(format!("regex does not compile: {err}"));
             None
         }
     };
-    let secret_group = regex
-        .as_ref()
-        .and_then(|r| r.capture_names().position(|name| name == Some("secret")));
 
     let checksum = match syntax.checksum.as_deref() {
         None => None,
@@ -226,7 +246,6 @@ fn compile_rule(origin: &str, syntax: RuleSyntax, report: &mut Reporter<'_>) -> 
             .map(|k| k.to_ascii_lowercase())
             .collect(),
         regex: regex?,
-        secret_group,
         min_entropy: syntax.entropy,
         checksum,
         placeholder_check: syntax.placeholder_check,

@@ -13,6 +13,7 @@ pub mod syntax;
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use regex::bytes::Regex;
 use serde::Serialize;
@@ -94,10 +95,8 @@ pub struct Rule {
     pub remediation: String,
     /// Literal prefilter strings, lowercase (matched ASCII case-insensitively).
     pub keywords: Vec<String>,
-    /// The confirming regex, a byte regex with Unicode off.
-    pub regex: Regex,
-    /// Index of the `secret` capture group, if the rule has one.
-    pub secret_group: Option<usize>,
+    /// The confirming regex, a byte regex with Unicode off, compiled on first use.
+    pub regex: LazyRegex,
     /// Minimum Shannon entropy (bits per byte) of the secret.
     pub min_entropy: Option<f64>,
     /// Structural check on the secret.
@@ -124,6 +123,54 @@ pub struct Rule {
     pub negative_examples: Vec<String>,
     /// The file the rule came from, for error messages.
     pub origin: String,
+}
+
+/// A rule's regex, compiled on first use: a pre-commit run that touches three
+/// files should not pay for compiling three hundred regexes. Syntax is checked
+/// when the rule is loaded; user rules are compiled eagerly too.
+#[derive(Debug)]
+pub struct LazyRegex {
+    pattern: String,
+    compiled: OnceLock<Result<CompiledRegex, String>>,
+}
+
+/// A compiled rule regex and where its `secret` group is.
+#[derive(Debug)]
+pub struct CompiledRegex {
+    /// The byte regex.
+    pub regex: Regex,
+    /// Index of the `secret` capture group, if the rule has one.
+    pub secret_group: Option<usize>,
+}
+
+impl LazyRegex {
+    /// Wraps a pattern whose syntax has been checked.
+    pub fn new(pattern: String) -> LazyRegex {
+        LazyRegex {
+            pattern,
+            compiled: OnceLock::new(),
+        }
+    }
+
+    /// The pattern text.
+    pub fn pattern(&self) -> &str {
+        &self.pattern
+    }
+
+    /// The compiled regex; an error only past the compile size limit.
+    pub fn get(&self) -> Result<&CompiledRegex, &str> {
+        self.compiled
+            .get_or_init(|| {
+                compile_regex(&self.pattern).map(|regex| CompiledRegex {
+                    secret_group: regex
+                        .capture_names()
+                        .position(|name| name == Some("secret")),
+                    regex,
+                })
+            })
+            .as_ref()
+            .map_err(String::as_str)
+    }
 }
 
 /// A compiled sensitive-file rule.
@@ -240,11 +287,17 @@ pub struct RuleSources {
 impl RuleSet {
     /// Loads and compiles rules from the given sources, reporting every problem.
     pub fn load(sources: &RuleSources) -> Result<RuleSet, RuleError> {
-        let mut texts: Vec<(String, String)> = Vec::new();
+        // (origin, text, whether built in: built-in rules are tested, so their
+        // regexes may be compiled lazily; user rules are compiled now).
+        let mut texts: Vec<(String, String, bool)> = Vec::new();
         let mut problems = Vec::new();
         if sources.builtin {
             for (name, text) in EMBEDDED_PATTERNS {
-                texts.push((format!("patterns/{name} (built in)"), (*text).to_string()));
+                texts.push((
+                    format!("patterns/{name} (built in)"),
+                    (*text).to_string(),
+                    true,
+                ));
             }
         }
         for path in &sources.paths {
@@ -252,8 +305,15 @@ impl RuleSet {
         }
         let mut set = RuleSet::default();
         let mut seen_ids = HashSet::new();
-        for (origin, text) in &texts {
-            compile::compile_file(origin, text, &mut set, &mut seen_ids, &mut problems);
+        for (origin, text, builtin) in &texts {
+            compile::compile_file(
+                origin,
+                text,
+                !builtin,
+                &mut set,
+                &mut seen_ids,
+                &mut problems,
+            );
         }
         if problems.is_empty() {
             Ok(set)
@@ -270,7 +330,7 @@ impl RuleSet {
 
 fn collect_rule_files(
     path: &Path,
-    texts: &mut Vec<(String, String)>,
+    texts: &mut Vec<(String, String, bool)>,
     problems: &mut Vec<RuleProblem>,
 ) {
     let origin = path.display().to_string();
@@ -304,7 +364,7 @@ fn collect_rule_files(
         return;
     }
     match std::fs::read_to_string(path) {
-        Ok(text) => texts.push((origin, text)),
+        Ok(text) => texts.push((origin, text, false)),
         Err(err) => problems.push(RuleProblem {
             origin,
             rule_id: None,
