@@ -570,3 +570,33 @@ fn human_output_names_the_commit() -> TestResult {
     assert!(text.contains("history: 2 refs, 1 commit, 1 blob"), "{text}");
     Ok(())
 }
+
+#[test]
+fn secret_in_git_notes_is_found() -> TestResult {
+    let repo = Repo::new();
+    let key = anthropic_key(119);
+    repo.write("a.txt", "a\n");
+    repo.commit("base");
+    repo.git(&["notes", "add", "-m", &format!("ANTHROPIC_API_KEY={key}")]);
+    let (code, report, _) = history(repo.path(), &[])?;
+    assert_eq!(code, 1);
+    let f = only_finding(&report, &key);
+    assert_eq!(f["summary"], "Notes added by 'git notes add'");
+    Ok(())
+}
+
+#[test]
+fn repository_behind_a_dot_git_file_is_read() -> TestResult {
+    let repo = Repo::new();
+    let key = anthropic_key(120);
+    repo.write("k.env", env_line(&key));
+    repo.commit("key");
+    let outer = Tree::new();
+    let separate = outer.path().join("separate.git");
+    std::fs::rename(repo.path().join(".git"), &separate)?;
+    repo.write(".git", format!("gitdir: {}\n", separate.display()));
+    let (code, report, stderr) = history(repo.path(), &[])?;
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(findings_of(&report, &key).len(), 1);
+    Ok(())
+}
