@@ -600,3 +600,32 @@ fn repository_behind_a_dot_git_file_is_read() -> TestResult {
     assert_eq!(findings_of(&report, &key).len(), 1);
     Ok(())
 }
+
+#[test]
+fn missing_tree_is_reported_and_the_rest_is_scanned() -> TestResult {
+    let repo = Repo::new();
+    let key = anthropic_key(121);
+    repo.write("top.env", env_line(&key));
+    repo.write("sub/inner.txt", "inner\n");
+    repo.commit("base");
+    let tree = repo.git(&["rev-parse", "HEAD:sub"]);
+    let file = repo
+        .path()
+        .join(".git/objects")
+        .join(&tree[..2])
+        .join(&tree[2..]);
+    std::fs::remove_file(&file)?;
+
+    let (code, report, _) = history(repo.path(), &[])?;
+    assert_eq!(code, 1, "the finding wins over the unread tree");
+    assert_eq!(findings_of(&report, &key).len(), 1);
+    let skipped = &report["summary"]["skipped"];
+    assert_eq!(skipped["by_reason"]["missing_object"], 1, "{report:#}");
+    assert_eq!(skipped["items"][0]["path"], "sub");
+    assert!(
+        skipped["items"][0]["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains(&tree))
+    );
+    Ok(())
+}
