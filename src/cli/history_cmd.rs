@@ -32,7 +32,18 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
         range,
     };
     let repo = git::open(&args.repo)?;
-    let mut history = History::plan(repo, &options)?;
+    let spinner = show_progress(args.quiet).then(|| {
+        let spinner =
+            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+        spinner.set_message("reading refs, commits and trees…");
+        spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+        spinner
+    });
+    let planned = History::plan(repo, &options);
+    if let Some(spinner) = spinner {
+        spinner.finish_and_clear();
+    }
+    let mut history = planned?;
     if !args.quiet {
         for note in &history.stats().notes {
             eprintln!("secretgate: note: {note}");
@@ -85,8 +96,7 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
 /// A progress bar on stderr, only for a person watching: not when stderr is
 /// redirected, not with `--quiet`, not in CI.
 fn progress_bar(len: u64, quiet: bool) -> Option<indicatif::ProgressBar> {
-    let in_ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
-    if quiet || in_ci || !std::io::stderr().is_terminal() {
+    if !show_progress(quiet) {
         return None;
     }
     let bar = indicatif::ProgressBar::with_draw_target(
@@ -99,4 +109,10 @@ fn progress_bar(len: u64, quiet: bool) -> Option<indicatif::ProgressBar> {
         bar.set_style(style);
     }
     Some(bar)
+}
+
+/// Whether progress belongs on stderr: a terminal, not `--quiet`, not CI.
+fn show_progress(quiet: bool) -> bool {
+    let in_ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+    !quiet && !in_ci && std::io::stderr().is_terminal()
 }
