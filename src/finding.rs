@@ -58,17 +58,44 @@ pub struct Finding {
     pub git: Option<GitProvenance>,
 }
 
-/// Which commit introduced a finding; empty for directory scans.
-#[derive(Debug, Clone, Serialize)]
+/// Where in git history a finding lives, so the person cleaning up knows which
+/// commit to talk about and which blob to purge. Absent for directory scans;
+/// fields are `null` when they do not apply (an unreachable blob has no commit).
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct GitProvenance {
-    /// The commit id that introduced the blob at this path.
-    pub commit: String,
-    /// The commit's author name.
-    pub author: String,
-    /// The commit's author email.
-    pub email: String,
-    /// The author date, RFC 3339.
-    pub date: String,
+    /// The commit that introduced the blob (the first one, parents before
+    /// children), or that owns the message; for a tag message, the commit the
+    /// tag points at.
+    pub commit: Option<String>,
+    /// The commit's author name (the tagger, for a tag message).
+    pub author: Option<String>,
+    /// The author's email.
+    pub email: Option<String>,
+    /// The author date, RFC 3339 with the author's offset.
+    pub date: Option<String>,
+    /// The commit's subject line.
+    pub summary: Option<String>,
+    /// The blob holding the secret: what `git filter-repo --strip-blobs-with-ids`
+    /// or BFG needs. `null` for messages.
+    pub blob: Option<String>,
+    /// The tag's name, for a finding in an annotated tag's message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    /// Whether any ref reaches it; `false` only with `--all-objects`.
+    pub reachable: bool,
+    /// How widely the blob spread through history.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub occurrences: Option<Occurrences>,
+}
+
+/// How many commits hold a blob, and under which paths: the size of the
+/// cleanup, and every path a `filter-repo --path` would need.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Occurrences {
+    /// Commits (in the scanned history) whose tree holds the blob.
+    pub commits: u64,
+    /// Every distinct path it had, sorted.
+    pub paths: Vec<String>,
 }
 
 /// Position-independent identity of a finding: editing or moving lines never

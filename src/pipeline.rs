@@ -9,7 +9,8 @@ use serde::Serialize;
 
 use crate::engine::Engine;
 use crate::engine::text::{Prepared, prepare};
-use crate::finding::{self, Finding};
+use crate::finding::{self, Finding, GitProvenance, Occurrences};
+use crate::sources::git::{History, HistoryStats, Origin, OriginKind};
 use crate::sources::{Blob, SkipReason, Skipped, SourceItem};
 
 /// What a scan did, for the summary and the exit code.
@@ -55,6 +56,8 @@ pub struct ScanOutcome {
     pub findings: Vec<Finding>,
     /// What was scanned and skipped.
     pub stats: ScanStats,
+    /// What a history scan covered (refs, commits, blobs); `None` for files.
+    pub history: Option<HistoryStats>,
 }
 
 /// Collects findings from many threads; items arrive in any order and the
@@ -76,7 +79,29 @@ impl<'e> Collector<'e> {
 
     /// Scans one source item; safe to call from many threads.
     pub fn accept(&self, item: SourceItem) {
-        let (findings, stats) = match item {
+        let (findings, stats) = self.scan_item(item);
+        self.merge(findings, stats);
+    }
+
+    /// Scans one item of git history. Findings carry its origin, and a secret
+    /// repeated in one blob is reported once: per (rule, secret, blob), at its
+    /// first position.
+    pub fn accept_git(&self, item: SourceItem, origin: &Origin) {
+        let (findings, stats) = self.scan_item(item);
+        let mut seen = std::collections::HashSet::new();
+        let findings: Vec<Finding> = findings
+            .into_iter()
+            .filter(|f| seen.insert((f.rule.clone(), f.secret.clone(), f.path.clone())))
+            .map(|mut f| {
+                f.git = Some(provenance(origin));
+                f
+            })
+            .collect();
+        self.merge(findings, stats);
+    }
+
+    fn scan_item(&self, item: SourceItem) -> (Vec<Finding>, ScanStats) {
+        match item {
             SourceItem::Blob(blob) => scan_blob(self.engine, &blob),
             SourceItem::Skipped(skipped) => (
                 Vec::new(),
@@ -85,7 +110,10 @@ impl<'e> Collector<'e> {
                     ..ScanStats::default()
                 },
             ),
-        };
+        }
+    }
+
+    fn merge(&self, findings: Vec<Finding>, stats: ScanStats) {
         let mut state = match self.state.lock() {
             Ok(state) => state,
             Err(poisoned) => poisoned.into_inner(),
@@ -101,7 +129,14 @@ impl<'e> Collector<'e> {
             Err(poisoned) => poisoned.into_inner(),
         };
         outcome.findings.sort_by(|a, b| {
-            (&a.path, a.line, a.column, &a.rule).cmp(&(&b.path, b.line, b.column, &b.rule))
+            let git = |f: &'_ Finding| f.git.as_ref().map(|g| (g.blob.clone(), g.commit.clone()));
+            (&a.path, a.line, a.column, &a.rule, git(a)).cmp(&(
+                &b.path,
+                b.line,
+                b.column,
+                &b.rule,
+                git(b),
+            ))
         });
         outcome
             .stats
@@ -152,4 +187,70 @@ pub fn scan_blob(engine: &Engine, blob: &Blob) -> (Vec<Finding>, ScanStats) {
         ));
     }
     (findings, stats)
+}
+
+/// What is known about a finding's origin before commits are looked up.
+fn provenance(origin: &Origin) -> GitProvenance {
+    let mut git = GitProvenance {
+        commit: origin.commit.map(|c| c.to_string()),
+        blob: (origin.kind == OriginKind::Blob).then(|| origin.object.to_string()),
+        reachable: origin.reachable,
+        ..GitProvenance::default()
+    };
+    if let Some(tag) = &origin.tag {
+        git.tag = Some(tag.name.clone());
+        if let Some(tagger) = &tag.tagger {
+            git.author = Some(tagger.name.clone());
+            git.email = Some(tagger.email.clone());
+            git.date = Some(tagger.date.clone());
+        }
+    }
+    git
+}
+
+/// Completes history findings: author, date and subject of each finding's
+/// commit, and for every blob with findings, how many commits hold it and
+/// under which paths (one more pass over the trees, only when there are
+/// findings).
+pub fn attach_history(outcome: &mut ScanOutcome, history: &History) {
+    use gix::ObjectId;
+    let parse = |hex: &Option<String>| {
+        hex.as_deref()
+            .and_then(|h| ObjectId::from_hex(h.as_bytes()).ok())
+    };
+    let targets: std::collections::BTreeSet<ObjectId> = outcome
+        .findings
+        .iter()
+        .filter_map(|f| f.git.as_ref())
+        .filter(|g| g.reachable && g.commit.is_some())
+        .filter_map(|g| parse(&g.blob))
+        .collect();
+    let occurrences = history.occurrences(&targets);
+    let mut commits: std::collections::HashMap<ObjectId, Option<crate::sources::git::CommitInfo>> =
+        Default::default();
+    for finding in &mut outcome.findings {
+        let Some(git) = finding.git.as_mut() else {
+            continue;
+        };
+        if git.tag.is_none()
+            && let Some(commit) = parse(&git.commit)
+            && let Some(info) = commits
+                .entry(commit)
+                .or_insert_with(|| history.commit_info(commit))
+        {
+            git.author = Some(info.author.name.clone());
+            git.email = Some(info.author.email.clone());
+            git.date = Some(info.author.date.clone());
+            git.summary = Some(info.summary.clone());
+        }
+        if let Some(found) = parse(&git.blob).and_then(|b| occurrences.get(&b))
+            && found.commits > 0
+        {
+            git.occurrences = Some(Occurrences {
+                commits: found.commits,
+                paths: found.paths.iter().cloned().collect(),
+            });
+        }
+    }
+    outcome.history = Some(history.stats().clone());
 }

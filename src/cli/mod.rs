@@ -1,6 +1,7 @@
 //! Command-line interface: flags, and one short function per subcommand.
 //! Exit codes are decided in one place, [`ExitStatus`].
 
+mod history_cmd;
 mod rules_cmd;
 mod scan_cmd;
 
@@ -36,6 +37,9 @@ pub struct Cli {
 pub enum Command {
     /// Scan files and directories (default: the current directory).
     Scan(ScanArgs),
+    /// Audit a git repository's whole history: every blob any ref reaches,
+    /// commit and tag messages, each blob once, with the commit that added it.
+    History(HistoryArgs),
     /// List the rules, or check rule files' examples.
     Rules(RulesArgs),
 }
@@ -122,6 +126,42 @@ pub struct ScanArgs {
     pub output: OutputArgs,
 }
 
+/// `secretgate history`.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The repository: a work tree, a linked work tree, a `.git` directory or
+    /// a bare repository (default: the repository around the current directory).
+    #[arg(value_name = "REPO", default_value = ".")]
+    pub repo: PathBuf,
+    /// Also scan every blob in the object database that no ref reaches
+    /// (dangling, stashed-and-dropped, rewritten away), loose, packed or in
+    /// alternates.
+    #[arg(long, conflicts_with_all = ["range", "since_commit"])]
+    pub all_objects: bool,
+    /// Scan only what `A..B` adds: blobs in commits reachable from B and not
+    /// from A that A's history does not already hold, and those commits' messages.
+    #[arg(long, value_name = "A..B", conflicts_with = "since_commit")]
+    pub range: Option<String>,
+    /// Same as `--range COMMIT..HEAD`: what was committed after COMMIT.
+    #[arg(long, value_name = "COMMIT")]
+    pub since_commit: Option<String>,
+    /// Skip (and count) blobs larger than this many bytes; 0 scans everything.
+    #[arg(long, value_name = "BYTES", default_value_t = 25 * 1024 * 1024)]
+    pub max_file_size: u64,
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+    /// No progress bar and no notes on stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Rules to run.
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// Report format and destination.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
 /// `secretgate rules`.
 #[derive(Debug, Args)]
 pub struct RulesArgs {
@@ -154,6 +194,7 @@ pub fn main() -> ExitStatus {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(args) => scan_cmd::run(&args),
+        Command::History(args) => history_cmd::run(&args),
         Command::Rules(args) => rules_cmd::run(&args),
     };
     match result {

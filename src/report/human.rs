@@ -5,7 +5,7 @@ use std::io::Write;
 
 use super::ReportOptions;
 use super::redact::{redact, redact_in};
-use crate::finding::{Finding, FindingKind};
+use crate::finding::{Finding, FindingKind, GitProvenance};
 use crate::pipeline::ScanOutcome;
 
 /// Longest matched text shown; minified bundles have megabyte lines.
@@ -36,6 +36,30 @@ pub fn write(
             writeln!(out, "  {}: {}", skip.path, skip.detail)?;
         }
         writeln!(out)?;
+    }
+    if let Some(history) = &outcome.history {
+        for note in &history.notes {
+            writeln!(out, "note: {note}")?;
+        }
+        let mut line = format!(
+            "history: {} ref{}, {} commit{}, {} blob{}",
+            history.refs,
+            plural(history.refs),
+            history.commits,
+            plural(history.commits),
+            history.blobs,
+            plural(history.blobs),
+        );
+        if let Some(unreachable) = history.unreachable_blobs {
+            line.push_str(&format!(" ({unreachable} unreachable)"));
+        }
+        if let Some(range) = &history.range {
+            line.push_str(&format!(", range {range}"));
+        }
+        if history.shallow {
+            line.push_str(", shallow clone");
+        }
+        writeln!(out, "{line}")?;
     }
     let mut line = format!(
         "{} finding{} in {} file{} ({})",
@@ -80,12 +104,8 @@ fn write_finding(out: &mut dyn Write, finding: &Finding) -> std::io::Result<()> 
         }
         _ => writeln!(out, "  file    {}", finding.path)?,
     }
-    if let Some(commit) = &finding.git {
-        writeln!(
-            out,
-            "  commit  {} by {} <{}> on {}",
-            commit.commit, commit.author, commit.email, commit.date
-        )?;
+    if let Some(git) = &finding.git {
+        write_git(out, git)?;
     }
     if let (Some(secret), Some(matched)) = (&finding.secret, &finding.matched) {
         let shown = redact_in(matched, secret).replace(['\n', '\r'], " ");
@@ -104,6 +124,44 @@ fn write_finding(out: &mut dyn Write, finding: &Finding) -> std::io::Result<()> 
     writeln!(out, "  allow   if this is a false alarm: {allow}")?;
     writeln!(out, "  id      fingerprint {}", finding.fingerprint)?;
     writeln!(out)
+}
+
+fn write_git(out: &mut dyn Write, git: &GitProvenance) -> std::io::Result<()> {
+    let unknown = "?";
+    if let Some(commit) = &git.commit {
+        writeln!(
+            out,
+            "  commit  {commit} by {} <{}> on {}",
+            git.author.as_deref().unwrap_or(unknown),
+            git.email.as_deref().unwrap_or(unknown),
+            git.date.as_deref().unwrap_or(unknown),
+        )?;
+        if let Some(summary) = &git.summary {
+            writeln!(out, "          {}", truncate(summary, MAX_SHOWN_MATCH))?;
+        }
+    }
+    if let Some(tag) = &git.tag {
+        writeln!(out, "  tag     {tag}")?;
+    }
+    if let Some(blob) = &git.blob {
+        let reach = if git.reachable {
+            ""
+        } else {
+            " (unreachable: no ref points to it)"
+        };
+        writeln!(out, "  blob    {blob}{reach}")?;
+    }
+    if let Some(occurrences) = &git.occurrences {
+        writeln!(
+            out,
+            "  in      {} commit{}, path{}: {}",
+            occurrences.commits,
+            plural(occurrences.commits),
+            plural(occurrences.paths.len() as u64),
+            occurrences.paths.join(", ")
+        )?;
+    }
+    Ok(())
 }
 
 fn truncate(text: &str, limit: usize) -> String {

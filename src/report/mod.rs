@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::finding::Finding;
 use crate::pipeline::ScanOutcome;
 use crate::sources::Skipped;
+use crate::sources::git::HistoryStats;
 
 /// Version of the JSON report layout; bumped only on incompatible change.
 pub const REPORT_VERSION: u32 = 1;
@@ -77,6 +78,9 @@ pub struct Summary<'a> {
     pub redacted: bool,
     /// Wall time in milliseconds.
     pub elapsed_ms: u128,
+    /// History scans only: refs, commits, blobs, shallow, range, notes.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub history: Option<&'a HistoryStats>,
 }
 
 /// Skips by reason, with every path.
@@ -128,6 +132,7 @@ impl<'a> Report<'a> {
                 },
                 redacted: options.redact,
                 elapsed_ms: options.elapsed.as_millis(),
+                history: outcome.history.as_ref(),
             },
             findings,
         }

@@ -3,6 +3,7 @@
 //! unread file is a possible leak nobody looked at.
 
 pub mod fs;
+pub mod git;
 
 use serde::Serialize;
 
@@ -27,13 +28,20 @@ pub enum SkipReason {
     NotRegularFile,
     /// It could not be read: permissions, I/O error, vanished mid-scan.
     Unreadable,
+    /// A git object that history refers to is not in the repository.
+    MissingObject,
+    /// A git object could not be decoded: damaged on disk or malformed.
+    CorruptObject,
 }
 
 impl SkipReason {
     /// Whether this skip means content that may hold a secret went unread, which
     /// makes an otherwise clean run exit 2.
     pub fn is_error(self) -> bool {
-        matches!(self, SkipReason::Unreadable)
+        matches!(
+            self,
+            SkipReason::Unreadable | SkipReason::MissingObject | SkipReason::CorruptObject
+        )
     }
 
     /// The name used in reports.
@@ -43,6 +51,8 @@ impl SkipReason {
             SkipReason::TooLarge => "too_large",
             SkipReason::NotRegularFile => "not_regular_file",
             SkipReason::Unreadable => "unreadable",
+            SkipReason::MissingObject => "missing_object",
+            SkipReason::CorruptObject => "corrupt_object",
         }
     }
 }

@@ -1,0 +1,118 @@
+//! `secretgate history`: the whole-history audit of a git repository.
+
+use std::io::IsTerminal as _;
+use std::time::Instant;
+
+use super::{ExitStatus, HistoryArgs, ignore_broken_pipe, open_output};
+use crate::engine::Engine;
+use crate::pipeline::{Collector, attach_history};
+use crate::report::{Format, ReportOptions, human, json};
+use crate::sources::SourceItem;
+use crate::sources::git::{self, History, HistoryOptions, ReadOptions, RevRange};
+
+/// Plans the history, scans every planned blob and message, and writes the report.
+pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
+    let started = Instant::now();
+    let rules = args.rules.load()?;
+    let rules_loaded = rules.rules.len() + rules.file_rules.len();
+    let engine = Engine::new(rules)?;
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let range = match (&args.range, &args.since_commit) {
+        (Some(range), _) => Some(RevRange::parse(range)?),
+        (None, Some(commit)) => Some(RevRange {
+            exclude: commit.clone(),
+            include: "HEAD".to_string(),
+        }),
+        (None, None) => None,
+    };
+    let options = HistoryOptions {
+        all_objects: args.all_objects,
+        range,
+    };
+    let repo = git::open(&args.repo)?;
+    let spinner = show_progress(args.quiet).then(|| {
+        let spinner =
+            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+        spinner.set_message("reading refs, commits and trees…");
+        spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+        spinner
+    });
+    let planned = History::plan(repo, &options);
+    if let Some(spinner) = spinner {
+        spinner.finish_and_clear();
+    }
+    let mut history = planned?;
+    if !args.quiet {
+        for note in &history.stats().notes {
+            eprintln!("secretgate: note: {note}");
+        }
+    }
+
+    let collector = Collector::new(&engine);
+    for skipped in history.take_skipped() {
+        collector.accept(SourceItem::Skipped(skipped));
+    }
+    let progress = progress_bar(history.len() as u64, args.quiet);
+    let read_options = ReadOptions {
+        threads,
+        max_file_size: args.max_file_size,
+    };
+    history.read(&read_options, &|item, origin| {
+        collector.accept_git(item, origin);
+        if let Some(bar) = &progress {
+            bar.inc(1);
+        }
+    });
+    if let Some(bar) = &progress {
+        bar.finish_and_clear();
+    }
+    let mut outcome = collector.finish();
+    attach_history(&mut outcome, &history);
+
+    let report_options = ReportOptions {
+        redact: args.output.redaction(),
+        rules_loaded,
+        elapsed: started.elapsed(),
+    };
+    let mut out = open_output(args.output.output.as_ref())?;
+    let written = match args.output.format {
+        Format::Human => human::write(&mut out, &outcome, &report_options),
+        Format::Json => json::write(&mut out, &outcome, &report_options),
+    }
+    .and_then(|()| out.flush());
+    ignore_broken_pipe(written)?;
+
+    Ok(if !outcome.findings.is_empty() {
+        ExitStatus::Findings
+    } else if outcome.stats.has_unread_input() {
+        ExitStatus::Error
+    } else {
+        ExitStatus::Clean
+    })
+}
+
+/// A progress bar on stderr, only for a person watching: not when stderr is
+/// redirected, not with `--quiet`, not in CI.
+fn progress_bar(len: u64, quiet: bool) -> Option<indicatif::ProgressBar> {
+    if !show_progress(quiet) {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(len),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} scanning history {pos}/{len} objects [{elapsed_precise}, {per_sec}, eta {eta}]",
+    ) {
+        bar.set_style(style);
+    }
+    Some(bar)
+}
+
+/// Whether progress belongs on stderr: a terminal, not `--quiet`, not CI.
+fn show_progress(quiet: bool) -> bool {
+    let in_ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+    !quiet && !in_ci && std::io::stderr().is_terminal()
+}

@@ -1,0 +1,495 @@
+//! Git history as a source: every blob reachable from every ref (or, with
+//! `--all-objects`, every blob in the object database), each exactly once,
+//! plus commit and annotated-tag messages, with the first commit and path that
+//! introduced each blob.
+//!
+//! Why this shape: a secret that was committed and later deleted is still in
+//! every clone, so the audit reads objects, not checkouts. Reading each blob
+//! once (not once per commit) keeps a 75 000-commit history affordable; the
+//! attribution pass decodes every tree once, oldest commit first, so the first
+//! commit that holds a blob is the one that introduced it.
+//!
+//! Planning ([`History::plan`]) is single-threaded: refs, the commit graph,
+//! topological order, trees. Reading ([`History::read`]) is parallel, one
+//! thread-local repository handle per worker, blobs in pack order so delta
+//! bases stay in each worker's cache. The source never calls the engine: it
+//! hands blobs and their [`Origin`] to a sink.
+
+mod graph;
+mod read;
+mod refs;
+mod trees;
+
+use std::collections::{BTreeSet, HashSet};
+use std::path::{Path, PathBuf};
+
+use gix::ObjectId;
+use serde::Serialize;
+
+use super::Skipped;
+
+pub use read::ReadOptions;
+
+/// Errors that stop a history scan before any blob is read.
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    /// No repository at or above the path.
+    #[error(
+        "{path}: not a git repository (nor any parent directory); run inside a repository or pass its path: `secretgate history PATH`"
+    )]
+    NotARepository {
+        /// The path that was searched from.
+        path: PathBuf,
+        /// What gix reported.
+        #[source]
+        source: gix::Error,
+    },
+    /// The references could not be listed.
+    #[error("cannot list the references of {path}")]
+    References {
+        /// The repository's git directory.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: gix::Error,
+    },
+    /// A `--range` value is not `A..B`.
+    #[error("invalid range {range:?}: expected `A..B` (or `A..` for A..HEAD)")]
+    BadRange {
+        /// The value as given.
+        range: String,
+    },
+    /// A revision in `--range` / `--since-commit` does not name an object here.
+    #[error(
+        "cannot find {spec:?} in this repository; if this is a shallow clone, fetch more history (`git fetch --unshallow`, or `fetch-depth: 0` in actions/checkout)"
+    )]
+    MissingRevision {
+        /// The revision as given.
+        spec: String,
+        /// Why it did not resolve.
+        #[source]
+        source: Option<gix::Error>,
+    },
+    /// A revision resolved to something that is not a commit.
+    #[error("{spec:?} is not a commit (it names a {kind})")]
+    NotACommit {
+        /// The revision as given.
+        spec: String,
+        /// The kind of object it names.
+        kind: String,
+    },
+    /// The object database could not be enumerated (`--all-objects`).
+    #[error("cannot list the objects of {path}")]
+    Objects {
+        /// The objects directory.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: gix::Error,
+    },
+}
+
+/// Which history to read.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryOptions {
+    /// Also read every blob in the object database that no ref reaches
+    /// (loose, packed, alternates).
+    pub all_objects: bool,
+    /// Only commits reachable from `include` and not from `exclude`, and only
+    /// blobs that `exclude`'s history does not already hold.
+    pub range: Option<RevRange>,
+}
+
+/// `A..B`: what B added on top of A.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevRange {
+    /// A: its history is excluded.
+    pub exclude: String,
+    /// B: what is scanned.
+    pub include: String,
+}
+
+impl RevRange {
+    /// Parses `A..B`; an empty B means `HEAD`.
+    pub fn parse(range: &str) -> Result<RevRange, GitError> {
+        let bad = || GitError::BadRange {
+            range: range.to_string(),
+        };
+        let (exclude, include) = range.split_once("..").ok_or_else(bad)?;
+        if exclude.is_empty() || include.starts_with('.') {
+            return Err(bad());
+        }
+        Ok(RevRange {
+            exclude: exclude.to_string(),
+            include: if include.is_empty() {
+                "HEAD".to_string()
+            } else {
+                include.to_string()
+            },
+        })
+    }
+}
+
+/// What the history scan covered; reported in the summary.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct HistoryStats {
+    /// References read (HEAD included).
+    pub refs: u64,
+    /// Commits whose trees and messages were scanned.
+    pub commits: u64,
+    /// Distinct blobs found (reachable ones, plus unreachable with `--all-objects`).
+    pub blobs: u64,
+    /// Blobs no ref reaches, read because of `--all-objects`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unreachable_blobs: Option<u64>,
+    /// Annotated tags whose messages were scanned.
+    pub tags: u64,
+    /// Whether the repository is a shallow clone (history stops early).
+    pub shallow: bool,
+    /// The range scanned, `A..B`, if one was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub range: Option<String>,
+    /// Things the reader should know (a shallow clone, an empty repository).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// What an item is, so findings can say where they came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OriginKind {
+    /// File content.
+    Blob,
+    /// A commit's message.
+    CommitMessage,
+    /// An annotated tag's message.
+    TagMessage,
+}
+
+/// Where one scanned item came from.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    /// Blob, commit message or tag message.
+    pub kind: OriginKind,
+    /// The object read: the blob, the commit or the tag.
+    pub object: ObjectId,
+    /// The commit that introduced the blob (or owns the message); for a tag
+    /// message, the commit the tag points at. `None` for unreachable blobs.
+    pub commit: Option<ObjectId>,
+    /// For tag messages: the tag.
+    pub tag: Option<TagInfo>,
+    /// Whether a ref reaches the object.
+    pub reachable: bool,
+}
+
+/// A person and a time, as a report shows them.
+#[derive(Debug, Clone, Default)]
+pub struct Signature {
+    /// Name.
+    pub name: String,
+    /// Email.
+    pub email: String,
+    /// RFC 3339 date with the signer's offset.
+    pub date: String,
+}
+
+/// What a report says about a commit.
+#[derive(Debug, Clone, Default)]
+pub struct CommitInfo {
+    /// The author.
+    pub author: Signature,
+    /// The subject: the message's first paragraph, on one line.
+    pub summary: String,
+}
+
+/// An annotated tag whose message is scanned.
+#[derive(Debug, Clone)]
+pub struct TagInfo {
+    /// The tag object id.
+    pub id: ObjectId,
+    /// The tag's name (`v1.0`).
+    pub name: String,
+    /// Who tagged, if recorded.
+    pub tagger: Option<Signature>,
+    /// The commit the tag (eventually) points at.
+    pub commit: Option<ObjectId>,
+}
+
+/// How often a blob occurs in the scanned history.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Occurrence {
+    /// Commits whose tree holds the blob.
+    pub commits: u64,
+    /// Every distinct path the blob has had, sorted.
+    pub paths: BTreeSet<String>,
+}
+
+/// Delta-base cache of the planning thread, bytes.
+const PLANNING_PACK_CACHE: usize = 64 << 20;
+
+/// Pseudo-path of a commit message.
+pub const COMMIT_MESSAGE_PATH: &str = "<commit message>";
+/// Pseudo-path of an annotated tag message.
+pub const TAG_MESSAGE_PATH: &str = "<tag message>";
+/// Pseudo-path of a blob no commit reaches.
+pub const UNREACHABLE_PATH: &str = "<unreachable blob>";
+
+/// One unit of work for the reader.
+#[derive(Debug, Clone)]
+struct Item {
+    object: ObjectId,
+    kind: OriginKind,
+    path: String,
+    /// Index into the commit graph, or the tag index for tag messages.
+    owner: Option<u32>,
+    reachable: bool,
+}
+
+/// An opened repository with its history planned: every blob to read, once.
+#[derive(Debug)]
+pub struct History {
+    repo: gix::ThreadSafeRepository,
+    graph: graph::Graph,
+    /// Commits in scope (all, or the range), as graph indices.
+    scope: Vec<u32>,
+    items: Vec<Item>,
+    tags: Vec<TagInfo>,
+    stats: HistoryStats,
+    /// Objects that could not be read while planning.
+    skipped: Vec<Skipped>,
+}
+
+/// Opens the repository at or above `path` (work trees, linked work trees,
+/// `.git` files and bare repositories alike).
+pub fn open(path: &Path) -> Result<gix::ThreadSafeRepository, GitError> {
+    gix::ThreadSafeRepository::discover(path).map_err(|source| GitError::NotARepository {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+impl History {
+    /// Reads refs, the commit graph and every tree; decides which blobs and
+    /// messages to read and which commit introduced each blob.
+    pub fn plan(
+        repo: gix::ThreadSafeRepository,
+        options: &HistoryOptions,
+    ) -> Result<History, GitError> {
+        let mut local = repo.to_thread_local();
+        // Trees are decoded oldest commit first while packs store deltas
+        // against newer versions: a larger delta-base cache than gix's default
+        // (64 small entries) cuts the planning time by about 40% on git.git.
+        local.objects.set_pack_cache(|| {
+            Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
+                PLANNING_PACK_CACHE,
+            ))
+        });
+        let mut skipped = Vec::new();
+        let mut stats = HistoryStats::default();
+        let shallow = refs::shallow_boundary(&local);
+        stats.shallow = !shallow.is_empty();
+
+        let (tips, tags, boundary) = match &options.range {
+            None => {
+                let found = refs::all_tips(&local, &mut skipped)?;
+                stats.refs = found.refs;
+                (found.tips, found.tags, Vec::new())
+            }
+            Some(range) => {
+                let include = refs::resolve_commit(&local, &range.include)?;
+                let exclude = refs::resolve_commit(&local, &range.exclude)?;
+                stats.range = Some(format!("{}..{}", range.exclude, range.include));
+                stats.refs = 2;
+                (
+                    vec![refs::Tip::Commit(include), refs::Tip::Commit(exclude)],
+                    Vec::new(),
+                    vec![exclude],
+                )
+            }
+        };
+
+        let graph = graph::walk(&local, &tips, &shallow, &mut skipped);
+        let order = graph.topological_order();
+        let excluded = graph.ancestors(&boundary);
+        let scope: Vec<u32> = order
+            .iter()
+            .copied()
+            .filter(|&c| !excluded[c as usize])
+            .collect();
+        stats.commits = scope.len() as u64;
+
+        let mut attribution = trees::Attribution::new(&local);
+        for &c in order.iter().filter(|&&c| excluded[c as usize]) {
+            attribution.exclude_commit(&graph, c, &mut skipped);
+        }
+        for &c in &scope {
+            attribution.attribute_commit(&graph, c, &mut skipped);
+        }
+        for tip in &tips {
+            match tip {
+                refs::Tip::Tree { id, name } => attribution.attribute_tree(*id, name, &mut skipped),
+                refs::Tip::Blob { id, name } => attribution.attribute_blob(*id, name),
+                refs::Tip::Commit(_) => {}
+            }
+        }
+        let mut known = if options.all_objects {
+            attribution.known()
+        } else {
+            HashSet::new()
+        };
+        let mut items = attribution.into_items();
+        stats.blobs = items.len() as u64;
+
+        if options.all_objects {
+            known.extend(graph.nodes.iter().map(|c| c.id));
+            known.extend(tags.iter().map(|t| t.id));
+            let unreachable = read::unreachable_blobs(&local, &known, &mut skipped)?;
+            stats.unreachable_blobs = Some(unreachable.len() as u64);
+            stats.blobs += unreachable.len() as u64;
+            items.extend(unreachable.into_iter().map(|object| Item {
+                object,
+                kind: OriginKind::Blob,
+                path: UNREACHABLE_PATH.to_string(),
+                owner: None,
+                reachable: false,
+            }));
+        }
+        items.extend(scope.iter().map(|&c| Item {
+            object: graph.nodes[c as usize].id,
+            kind: OriginKind::CommitMessage,
+            path: COMMIT_MESSAGE_PATH.to_string(),
+            owner: Some(c),
+            reachable: true,
+        }));
+        items.extend(tags.iter().enumerate().map(|(i, tag)| Item {
+            object: tag.id,
+            kind: OriginKind::TagMessage,
+            path: TAG_MESSAGE_PATH.to_string(),
+            owner: Some(i as u32),
+            reachable: true,
+        }));
+        stats.tags = tags.len() as u64;
+        read::sort_by_location(&local, &mut items);
+
+        if stats.shallow {
+            stats.notes.push(format!(
+                "shallow clone: history stops at {} boundary commit(s); fetch more (`git fetch --unshallow`, or `fetch-depth: 0` in actions/checkout) to scan the rest",
+                shallow.len()
+            ));
+        }
+        if graph.nodes.is_empty() && options.range.is_none() {
+            stats
+                .notes
+                .push("the repository has no commits: nothing to scan".to_string());
+        }
+        Ok(History {
+            repo,
+            graph,
+            scope,
+            items,
+            tags,
+            stats,
+            skipped,
+        })
+    }
+
+    /// What the plan covers.
+    pub fn stats(&self) -> &HistoryStats {
+        &self.stats
+    }
+
+    /// How many items [`History::read`] will hand to its sink (blobs and
+    /// messages), for a progress bar.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether there is nothing to read.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Objects that could not be read while planning (missing or corrupt
+    /// commits and trees); each is an unread part of history.
+    pub fn take_skipped(&mut self) -> Vec<Skipped> {
+        std::mem::take(&mut self.skipped)
+    }
+
+    /// Reads every planned item in parallel and hands it to `sink` with its
+    /// origin; blobs over the size limit and unreadable objects arrive as
+    /// skips.
+    pub fn read(&self, options: &ReadOptions, sink: &(dyn Fn(super::SourceItem, &Origin) + Sync)) {
+        read::read_all(self, options, sink);
+    }
+
+    /// Author, date and subject of `commit`, read again from the database.
+    pub fn commit_info(&self, commit: ObjectId) -> Option<CommitInfo> {
+        read::commit_info(&self.repo.to_thread_local(), commit)
+    }
+
+    /// For each of `blobs`: how many scanned commits hold it, and under which
+    /// paths. Decodes each tree once, remembering only which of `blobs` it
+    /// contains.
+    pub fn occurrences(
+        &self,
+        blobs: &BTreeSet<ObjectId>,
+    ) -> std::collections::HashMap<ObjectId, Occurrence> {
+        trees::occurrences(
+            &self.repo.to_thread_local(),
+            &self.graph,
+            &self.scope,
+            blobs,
+        )
+    }
+
+    fn origin(&self, item: &Item) -> Origin {
+        let owner = item.owner.map(|i| i as usize);
+        match item.kind {
+            OriginKind::TagMessage => {
+                let tag = owner.and_then(|i| self.tags.get(i)).cloned();
+                Origin {
+                    kind: item.kind,
+                    object: item.object,
+                    commit: tag.as_ref().and_then(|t| t.commit),
+                    tag,
+                    reachable: item.reachable,
+                }
+            }
+            _ => Origin {
+                kind: item.kind,
+                object: item.object,
+                commit: owner.and_then(|i| self.graph.nodes.get(i)).map(|n| n.id),
+                tag: None,
+                reachable: item.reachable,
+            },
+        }
+    }
+}
+
+/// Formats a git time as RFC 3339 with its own offset.
+fn rfc3339(time: gix::date::Time) -> String {
+    time.format_or_unix(gix::date::time::format::ISO8601_STRICT)
+}
+
+fn signature(sig: gix::actor::SignatureRef<'_>) -> Signature {
+    let sig = sig.trim();
+    Signature {
+        name: sig.name.to_string(),
+        email: sig.email.to_string(),
+        date: sig.time().map(rfc3339).unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RevRange;
+
+    #[test]
+    fn ranges_parse() {
+        let r = RevRange::parse("v1..main").unwrap();
+        assert_eq!((r.exclude.as_str(), r.include.as_str()), ("v1", "main"));
+        assert_eq!(RevRange::parse("abc..").unwrap().include, "HEAD");
+        assert!(RevRange::parse("..main").is_err());
+        assert!(RevRange::parse("main").is_err());
+        assert!(RevRange::parse("a...b").is_err());
+    }
+}

@@ -1,0 +1,204 @@
+//! Where history starts: every ref (branches, remote-tracking branches, tags,
+//! notes, `refs/stash`, a detached HEAD), peeled through annotated tags, whose
+//! messages are kept for scanning; and revisions named on the command line.
+
+use std::collections::HashSet;
+
+use gix::ObjectId;
+use gix::objs::{Find as _, Kind, TagRef};
+use gix::refs::TargetRef;
+
+use super::{GitError, TagInfo, signature};
+use crate::sources::{SkipReason, Skipped};
+
+/// A starting point of the walk.
+#[derive(Debug, Clone)]
+pub(super) enum Tip {
+    /// A commit: its history is walked.
+    Commit(ObjectId),
+    /// A ref or tag pointing straight at a tree.
+    Tree {
+        /// The tree.
+        id: ObjectId,
+        /// The ref name, used as the path prefix.
+        name: String,
+    },
+    /// A ref or tag pointing straight at a blob.
+    Blob {
+        /// The blob.
+        id: ObjectId,
+        /// The ref name, used as its path.
+        name: String,
+    },
+}
+
+/// Every starting point of a full-history scan.
+#[derive(Debug, Default)]
+pub(super) struct Tips {
+    /// How many refs were read.
+    pub refs: u64,
+    /// Peeled targets.
+    pub tips: Vec<Tip>,
+    /// Annotated tags met while peeling, each once.
+    pub tags: Vec<TagInfo>,
+}
+
+/// Commits behind which a shallow clone has no history.
+pub(super) fn shallow_boundary(repo: &gix::Repository) -> HashSet<ObjectId> {
+    match repo.shallow_commits() {
+        Ok(Some(commits)) => commits.iter().copied().collect(),
+        _ => HashSet::new(),
+    }
+}
+
+/// Reads every ref and HEAD, and peels each to a commit, tree or blob.
+pub(super) fn all_tips(
+    repo: &gix::Repository,
+    skipped: &mut Vec<Skipped>,
+) -> Result<Tips, GitError> {
+    let refs_error = |source| GitError::References {
+        path: repo.git_dir().to_path_buf(),
+        source,
+    };
+    let platform = repo.references().map_err(refs_error)?;
+    let mut starts: Vec<(String, ObjectId)> = Vec::new();
+    let mut found = Tips::default();
+    for reference in platform.all().map_err(refs_error)? {
+        match reference {
+            Ok(reference) => {
+                found.refs += 1;
+                if let TargetRef::Object(id) = reference.target() {
+                    starts.push((reference.name().as_bstr().to_string(), id.to_owned()));
+                }
+            }
+            Err(err) => skipped.push(Skipped {
+                path: "<refs>".to_string(),
+                reason: SkipReason::CorruptObject,
+                detail: format!("unreadable reference: {err:#}"),
+            }),
+        }
+    }
+    if let Ok(Some(head)) = repo.try_find_reference("HEAD") {
+        found.refs += 1;
+        if let TargetRef::Object(id) = head.target() {
+            starts.push(("HEAD".to_string(), id.to_owned()));
+        }
+    }
+    let mut seen = HashSet::new();
+    for (name, id) in starts {
+        if seen.insert(id) {
+            peel(repo, &name, id, &mut found, skipped);
+        }
+    }
+    Ok(found)
+}
+
+/// Follows `id` through annotated tags (recording each tag once) to the
+/// commit, tree or blob it names.
+fn peel(
+    repo: &gix::Repository,
+    name: &str,
+    mut id: ObjectId,
+    found: &mut Tips,
+    skipped: &mut Vec<Skipped>,
+) {
+    let mut chain: Vec<usize> = Vec::new();
+    let mut buf = Vec::new();
+    // Tags pointing at tags are legal; a hash chain cannot loop, but a bound
+    // keeps a corrupt database from making us spin.
+    for _ in 0..64 {
+        let data = match repo.objects.try_find(&id, &mut buf) {
+            Ok(Some(data)) => data,
+            Ok(None) => {
+                skipped.push(Skipped {
+                    path: name.to_string(),
+                    reason: SkipReason::MissingObject,
+                    detail: format!(
+                        "ref {name} points at object {id}, which is not in the repository"
+                    ),
+                });
+                return;
+            }
+            Err(err) => {
+                skipped.push(Skipped {
+                    path: name.to_string(),
+                    reason: SkipReason::CorruptObject,
+                    detail: format!("object {id} (target of {name}): {err:#}"),
+                });
+                return;
+            }
+        };
+        match data.kind {
+            Kind::Commit => {
+                for &index in &chain {
+                    found.tags[index].commit = Some(id);
+                }
+                found.tips.push(Tip::Commit(id));
+                return;
+            }
+            Kind::Tree => {
+                found.tips.push(Tip::Tree {
+                    id,
+                    name: name.to_string(),
+                });
+                return;
+            }
+            Kind::Blob => {
+                found.tips.push(Tip::Blob {
+                    id,
+                    name: name.to_string(),
+                });
+                return;
+            }
+            Kind::Tag => {
+                let tag = match TagRef::from_bytes(data.data, repo.object_hash()) {
+                    Ok(tag) => tag,
+                    Err(err) => {
+                        skipped.push(Skipped {
+                            path: name.to_string(),
+                            reason: SkipReason::CorruptObject,
+                            detail: format!("tag {id}: {err:#}"),
+                        });
+                        return;
+                    }
+                };
+                let target = tag.target();
+                if !found.tags.iter().any(|t| t.id == id) {
+                    chain.push(found.tags.len());
+                    found.tags.push(TagInfo {
+                        id,
+                        name: tag.name.to_string(),
+                        tagger: tag.tagger().ok().flatten().map(signature),
+                        commit: None,
+                    });
+                }
+                id = target;
+            }
+        }
+    }
+}
+
+/// Resolves a revision (`main`, `v1.0`, `HEAD~3`, an id) to a commit.
+pub(super) fn resolve_commit(repo: &gix::Repository, spec: &str) -> Result<ObjectId, GitError> {
+    let missing = |source| GitError::MissingRevision {
+        spec: spec.to_string(),
+        source,
+    };
+    let id = repo
+        .rev_parse_single(spec)
+        .map_err(|err| missing(Some(err)))?;
+    let object = repo
+        .find_object(id.detach())
+        .map_err(|err| missing(Some(err)))?;
+    match object.kind {
+        Kind::Commit => Ok(object.id),
+        Kind::Tag => object
+            .peel_to_commit()
+            .map(|commit| commit.id)
+            .map_err(|err| missing(Some(err))),
+        other => Err(GitError::NotACommit {
+            spec: spec.to_string(),
+            kind: other.to_string(),
+        }),
+    }
+}
