@@ -178,7 +178,11 @@ impl Engine {
             if secret.is_empty() {
                 continue;
             }
-            let Some((secret_bytes, encoding)) = self.accept(rule, secret.as_bytes()) else {
+            let name = compiled
+                .name_group
+                .and_then(|group| caps.get(group))
+                .map(|m| m.as_bytes());
+            let Some((secret_bytes, encoding)) = self.accept(rule, secret.as_bytes(), name) else {
                 continue;
             };
             out.push(Match {
@@ -194,7 +198,12 @@ impl Engine {
 
     /// Applies a rule's filters to a captured secret; returns the secret to
     /// report (decoded if the rule decodes) or `None` to drop the hit.
-    fn accept(&self, rule: &Rule, captured: &[u8]) -> Option<(Vec<u8>, Option<&'static str>)> {
+    fn accept(
+        &self,
+        rule: &Rule,
+        captured: &[u8],
+        name: Option<&[u8]>,
+    ) -> Option<(Vec<u8>, Option<&'static str>)> {
         let (secret, encoding) = match rule.decode {
             None => (captured.to_vec(), None),
             Some(Decode::Base64) => {
@@ -216,6 +225,10 @@ impl Engine {
                     .rules
                     .public_values
                     .contains(&normalize_public_value(&secret)))
+        {
+            return None;
+        }
+        if rule.min_length.is_some_and(|min| secret.len() < min) || rule.deny.vetoes(&secret, name)
         {
             return None;
         }

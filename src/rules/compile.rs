@@ -9,7 +9,7 @@ use regex::bytes::{Regex, RegexBuilder};
 use serde::Deserialize;
 
 use super::syntax::{FileRuleSyntax, RuleFileSyntax, RuleSyntax};
-use super::{Checksum, Decode, FileRule, LazyRegex, Rule, RuleProblem, RuleSet, Severity};
+use super::{Checksum, Decode, Deny, FileRule, LazyRegex, Rule, RuleProblem, RuleSet, Severity};
 
 /// Default bytes of context either side of a keyword.
 const DEFAULT_WINDOW: usize = 512;
@@ -253,6 +253,17 @@ fn compile_rule(
         decoded_regex,
         jwt_claims: syntax.jwt,
         generic: syntax.generic,
+        min_length: syntax.min_length,
+        deny: syntax
+            .deny
+            .map(|d| Deny {
+                secret_words: lowercase(d.secret_words),
+                secret_prefixes: lowercase(d.secret_prefixes),
+                secret_suffixes: lowercase(d.secret_suffixes),
+                secret_substrings: lowercase(d.secret_substrings),
+                name_words: lowercase(d.name_words),
+            })
+            .unwrap_or_default(),
         line_bounded: syntax.line_bounded,
         window,
         references: syntax.references,
@@ -402,4 +413,8 @@ fn parse_tables<T: for<'de> Deserialize<'de>>(
         }
     }
     parsed
+}
+
+fn lowercase(list: Vec<String>) -> Vec<String> {
+    list.into_iter().map(|s| s.to_ascii_lowercase()).collect()
 }

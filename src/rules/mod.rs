@@ -111,6 +111,10 @@ pub struct Rule {
     pub jwt_claims: Option<BTreeMap<String, String>>,
     /// A generic rule yields to a specific rule that matched the same secret.
     pub generic: bool,
+    /// Shortest secret (in bytes) the rule reports.
+    pub min_length: Option<usize>,
+    /// Secrets and names the rule never reports.
+    pub deny: Deny,
     /// Whether the regex window stops at line ends.
     pub line_bounded: bool,
     /// Bytes of context either side of a keyword that the regex may see.
@@ -123,6 +127,78 @@ pub struct Rule {
     pub negative_examples: Vec<String>,
     /// The file the rule came from, for error messages.
     pub origin: String,
+}
+
+/// Word lists that veto a match, all lowercase and compared ASCII
+/// case-insensitively. The secret is compared whole, by prefix, by suffix and
+/// by substring; the `name` capture group (the variable or key a value is
+/// assigned to) is split into words at `_`, `-`, `.`, other punctuation and
+/// camelCase boundaries, and any listed word vetoes it.
+#[derive(Debug, Default)]
+pub struct Deny {
+    /// The secret equals one of these.
+    pub secret_words: Vec<String>,
+    /// The secret starts with one of these.
+    pub secret_prefixes: Vec<String>,
+    /// The secret ends with one of these.
+    pub secret_suffixes: Vec<String>,
+    /// The secret contains one of these.
+    pub secret_substrings: Vec<String>,
+    /// A word of the name is one of these (`resetPassword`, `csrf_token`).
+    pub name_words: Vec<String>,
+}
+
+impl Deny {
+    /// Whether the lists veto this secret or name.
+    pub fn vetoes(&self, secret: &[u8], name: Option<&[u8]>) -> bool {
+        let secret = secret.to_ascii_lowercase();
+        let has = |list: &[String], test: &dyn Fn(&[u8]) -> bool| {
+            list.iter().any(|item| test(item.as_bytes()))
+        };
+        if has(&self.secret_words, &|w| secret == w)
+            || has(&self.secret_prefixes, &|p| secret.starts_with(p))
+            || has(&self.secret_suffixes, &|p| secret.ends_with(p))
+            || has(&self.secret_substrings, &|p| {
+                memchr::memmem::find(&secret, p).is_some()
+            })
+        {
+            return true;
+        }
+        match name {
+            Some(name) if !self.name_words.is_empty() => name_words(name).iter().any(|word| {
+                self.name_words
+                    .iter()
+                    .any(|w| w.as_bytes() == word.as_slice())
+            }),
+            _ => false,
+        }
+    }
+}
+
+/// Splits an identifier into lowercase words: `resetPassword`, `RESET_PASSWORD`
+/// and `reset-password` all give `reset`, `password`.
+pub fn name_words(name: &[u8]) -> Vec<Vec<u8>> {
+    let mut words: Vec<Vec<u8>> = Vec::new();
+    let mut current: Vec<u8> = Vec::new();
+    let mut previous_lower = false;
+    for &byte in name {
+        if !byte.is_ascii_alphanumeric() {
+            if !current.is_empty() {
+                words.push(std::mem::take(&mut current));
+            }
+            previous_lower = false;
+            continue;
+        }
+        if byte.is_ascii_uppercase() && previous_lower && !current.is_empty() {
+            words.push(std::mem::take(&mut current));
+        }
+        previous_lower = byte.is_ascii_lowercase() || byte.is_ascii_digit();
+        current.push(byte.to_ascii_lowercase());
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words
 }
 
 /// A rule's regex, compiled on first use: a pre-commit run that touches three
@@ -141,6 +217,8 @@ pub struct CompiledRegex {
     pub regex: Regex,
     /// Index of the `secret` capture group, if the rule has one.
     pub secret_group: Option<usize>,
+    /// Index of the `name` capture group (the assigned-to identifier), if any.
+    pub name_group: Option<usize>,
 }
 
 impl LazyRegex {
@@ -165,6 +243,7 @@ impl LazyRegex {
                     secret_group: regex
                         .capture_names()
                         .position(|name| name == Some("secret")),
+                    name_group: regex.capture_names().position(|name| name == Some("name")),
                     regex,
                 })
             })
@@ -370,5 +449,43 @@ fn collect_rule_files(
             rule_id: None,
             reason: format!("cannot read rule file: {err} (check the --rules path)"),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(name: &str) -> Vec<String> {
+        name_words(name.as_bytes())
+            .into_iter()
+            .map(|w| String::from_utf8_lossy(&w).into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn names_split_into_words() {
+        assert_eq!(words("resetPassword"), ["reset", "password"]);
+        assert_eq!(words("RESET_PASSWORD"), ["reset", "password"]);
+        assert_eq!(words("db.reset-password2"), ["db", "reset", "password2"]);
+        assert_eq!(words("OWNER_PASSWORD"), ["owner", "password"]);
+    }
+
+    #[test]
+    fn deny_lists_veto_secrets_and_names() {
+        let deny = Deny {
+            secret_words: vec!["guest".into()],
+            secret_prefixes: vec!["test".into()],
+            secret_suffixes: vec!["password".into()],
+            secret_substrings: vec!["xyz".into()],
+            name_words: vec!["reset".into()],
+        };
+        assert!(deny.vetoes(b"Guest", None));
+        assert!(deny.vetoes(b"TestPass1", None));
+        assert!(deny.vetoes(b"mypassword", None));
+        assert!(deny.vetoes(b"abXYZcd", None));
+        assert!(deny.vetoes(b"tars2026", Some(b"resetPassword")));
+        assert!(!deny.vetoes(b"tars2026", Some(b"OWNER_PASSWORD")));
+        assert!(!deny.vetoes(b"tars2026", None));
     }
 }

@@ -49,6 +49,10 @@ pub struct RuleSyntax {
     pub jwt: Option<BTreeMap<String, String>>,
     #[serde(default)]
     pub generic: bool,
+    #[serde(default)]
+    pub min_length: Option<usize>,
+    #[serde(default)]
+    pub deny: Option<DenySyntax>,
     #[serde(default = "default_true")]
     pub line_bounded: bool,
     #[serde(default)]
@@ -57,6 +61,23 @@ pub struct RuleSyntax {
     pub references: Vec<String>,
     pub examples: Vec<String>,
     pub negative_examples: Vec<String>,
+}
+
+/// Values and names that are never secrets for one rule: word lists that a
+/// regex without look-around could only express as unreadable complements.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DenySyntax {
+    #[serde(default)]
+    pub secret_words: Vec<String>,
+    #[serde(default)]
+    pub secret_prefixes: Vec<String>,
+    #[serde(default)]
+    pub secret_suffixes: Vec<String>,
+    #[serde(default)]
+    pub secret_substrings: Vec<String>,
+    #[serde(default)]
+    pub name_words: Vec<String>,
 }
 
 /// A sensitive-file rule as written.
