@@ -275,6 +275,28 @@ fn secret_in_the_stash_is_found() -> TestResult {
 }
 
 #[test]
+fn secret_in_an_older_stash_entry_is_found_through_the_reflog() -> TestResult {
+    let repo = Repo::new();
+    let older = anthropic_key(120);
+    repo.write("settings.ini", "debug = true\n");
+    repo.commit("base");
+    repo.write(
+        "settings.ini",
+        format!("debug = true\n{}", env_line(&older)),
+    );
+    repo.git(&["stash", "-q"]);
+    repo.write("settings.ini", "debug = false\n");
+    repo.git(&["stash", "-q"]);
+    // refs/stash now names the second stash; the first lives only in the reflog.
+
+    let (code, report, _) = history(repo.path(), &[])?;
+    assert_eq!(code, 1, "{report}");
+    let f = only_finding(&report, &older);
+    assert_eq!(f["path"], "settings.ini");
+    Ok(())
+}
+
+#[test]
 fn secret_on_a_detached_head_is_found() -> TestResult {
     let repo = Repo::new();
     let key = anthropic_key(108);

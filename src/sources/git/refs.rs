@@ -1,5 +1,6 @@
 //! Where history starts: every ref (branches, remote-tracking branches, tags,
-//! notes, `refs/stash`, a detached HEAD), peeled through annotated tags, whose
+//! notes, `refs/stash` and every older stash entry in its reflog, a detached
+//! HEAD), peeled through annotated tags, whose
 //! messages are kept for scanning; and revisions named on the command line.
 
 use std::collections::HashSet;
@@ -70,6 +71,9 @@ pub(super) fn all_tips(
                 if let TargetRef::Object(id) = reference.target() {
                     starts.push((reference.name().as_bstr().to_string(), id.to_owned()));
                 }
+                if reference.name().as_bstr() == "refs/stash" {
+                    stash_stack(&reference, &mut starts, skipped);
+                }
             }
             Err(err) => skipped.push(Skipped {
                 path: "<refs>".to_string(),
@@ -91,6 +95,42 @@ pub(super) fn all_tips(
         }
     }
     Ok(found)
+}
+
+/// Every entry of the stash stack: `refs/stash` names only the newest; the
+/// older ones (`stash@{1}`, ...) live in its reflog and hold work that was
+/// never committed.
+fn stash_stack(
+    reference: &gix::Reference<'_>,
+    starts: &mut Vec<(String, ObjectId)>,
+    skipped: &mut Vec<Skipped>,
+) {
+    let unreadable = |detail: String| Skipped {
+        path: "refs/stash".to_string(),
+        reason: SkipReason::CorruptObject,
+        detail,
+    };
+    let mut log = reference.log_iter();
+    let lines = match log.all() {
+        Ok(Some(lines)) => lines,
+        Ok(None) => return,
+        Err(err) => {
+            skipped.push(unreadable(format!("cannot read the stash reflog: {err}")));
+            return;
+        }
+    };
+    let entries: Vec<_> = lines.collect();
+    let count = entries.len();
+    for (position, line) in entries.into_iter().enumerate() {
+        match line {
+            // The reflog is oldest first; stash@{0} is the newest.
+            Ok(line) => starts.push((
+                format!("refs/stash@{{{}}}", count - 1 - position),
+                line.new_oid(),
+            )),
+            Err(err) => skipped.push(unreadable(format!("unreadable stash reflog line: {err}"))),
+        }
+    }
 }
 
 /// Follows `id` through annotated tags (recording each tag once) to the
