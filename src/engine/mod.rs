@@ -169,7 +169,13 @@ impl Engine {
             return;
         };
         let base = window.start;
-        for caps in compiled.regex.captures_iter(&text[window]) {
+        let window = &text[window];
+        // Most windows hold no match: the lazy DFA behind `is_match` rejects
+        // them far faster than a capturing search would.
+        if !compiled.regex.is_match(window) {
+            return;
+        }
+        for caps in compiled.regex.captures_iter(window) {
             let Some(whole) = caps.get(0) else { continue };
             let secret = compiled
                 .secret_group
