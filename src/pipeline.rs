@@ -9,8 +9,9 @@ use serde::Serialize;
 
 use crate::engine::Engine;
 use crate::engine::text::{Prepared, prepare};
-use crate::finding::{self, Finding, GitProvenance, Occurrences};
+use crate::finding::{self, Finding, FindingKind, GitProvenance, Occurrences};
 use crate::sources::git::{History, HistoryStats, Origin, OriginKind};
+use crate::sources::staged::{AddedLines, StagedChange};
 use crate::sources::{Blob, SkipReason, Skipped, SourceItem};
 
 /// What a scan did, for the summary and the exit code.
@@ -95,6 +96,23 @@ impl<'e> Collector<'e> {
             .map(|mut f| {
                 f.git = Some(provenance(origin));
                 f
+            })
+            .collect();
+        self.merge(findings, stats);
+    }
+
+    /// Scans one staged file and keeps only what the commit adds: secrets on
+    /// added lines, and sensitive-file findings for files new in this commit.
+    pub fn accept_staged(&self, change: StagedChange) {
+        let added = change.added;
+        let (findings, stats) = scan_blob(self.engine, &change.blob);
+        let findings = findings
+            .into_iter()
+            .filter(|f| match (f.kind, f.line, f.end_line) {
+                (FindingKind::Secret, Some(first), last) => {
+                    added.touches(first, last.unwrap_or(first))
+                }
+                _ => added == AddedLines::All,
             })
             .collect();
         self.merge(findings, stats);

@@ -5,89 +5,10 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command as Process;
 
+use common::git::*;
 use common::*;
 use serde_json::Value;
-
-const NAME: &str = "Ada Lovelace";
-const EMAIL: &str = "ada@example.com";
-const DATE: &str = "2021-03-04T05:06:07+02:00";
-
-/// `git` with a fixed identity and date, and no user or system config.
-fn git_command(dir: &Path, date: &str) -> Process {
-    let mut cmd = Process::new("git");
-    cmd.current_dir(dir)
-        .env("GIT_AUTHOR_NAME", NAME)
-        .env("GIT_AUTHOR_EMAIL", EMAIL)
-        .env("GIT_AUTHOR_DATE", date)
-        .env("GIT_COMMITTER_NAME", "Committer")
-        .env("GIT_COMMITTER_EMAIL", "committer@example.com")
-        .env("GIT_COMMITTER_DATE", date)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .args(["-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"])
-        .args([
-            "-c",
-            "init.defaultBranch=main",
-            "-c",
-            "advice.detachedHead=false",
-        ]);
-    cmd
-}
-
-fn run_git(dir: &Path, date: &str, args: &[&str]) -> String {
-    let output = git_command(dir, date)
-        .args(args)
-        .output()
-        .unwrap_or_else(|err| panic!("git {args:?}: {err}"));
-    assert!(
-        output.status.success(),
-        "git {args:?} failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_string()
-}
-
-/// A throwaway repository.
-struct Repo {
-    tree: Tree,
-}
-
-impl Repo {
-    fn new() -> Repo {
-        let repo = Repo { tree: Tree::new() };
-        repo.git(&["init", "-q"]);
-        repo
-    }
-
-    fn path(&self) -> &Path {
-        self.tree.path()
-    }
-
-    fn git(&self, args: &[&str]) -> String {
-        run_git(self.path(), DATE, args)
-    }
-
-    fn write(&self, rel: &str, content: impl AsRef<[u8]>) {
-        self.tree.write(rel, content);
-    }
-
-    /// Stages everything and commits; returns the commit id.
-    fn commit(&self, message: &str) -> String {
-        self.commit_at(message, DATE)
-    }
-
-    fn commit_at(&self, message: &str, date: &str) -> String {
-        run_git(self.path(), date, &["add", "-A"]);
-        run_git(
-            self.path(),
-            date,
-            &["commit", "-q", "--allow-empty", "-m", message],
-        );
-        self.git(&["rev-parse", "HEAD"])
-    }
-}
 
 /// Runs `secretgate history <dir> --format json`; returns (exit code, report, stderr).
 fn history(dir: &Path, extra: &[&str]) -> Result<(i32, Value, String), Box<dyn std::error::Error>> {
@@ -106,25 +27,6 @@ fn history(dir: &Path, extra: &[&str]) -> Result<(i32, Value, String), Box<dyn s
         json_report(&output)
     };
     Ok((code, report, stderr))
-}
-
-/// Every finding whose secret is `secret`.
-fn findings_of<'a>(report: &'a Value, secret: &str) -> Vec<&'a Value> {
-    report["findings"]
-        .as_array()
-        .map(|all| all.iter().filter(|f| f["secret"] == secret).collect())
-        .unwrap_or_default()
-}
-
-/// The one finding of `secret`; fails if there is none or several.
-fn only_finding<'a>(report: &'a Value, secret: &str) -> &'a Value {
-    let found = findings_of(report, secret);
-    assert_eq!(found.len(), 1, "expected one finding, got: {report:#}");
-    found[0]
-}
-
-fn env_line(key: &str) -> String {
-    format!("ANTHROPIC_API_KEY={key}\n")
 }
 
 #[test]

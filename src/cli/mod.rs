@@ -4,6 +4,7 @@
 mod history_cmd;
 mod rules_cmd;
 mod scan_cmd;
+mod staged_cmd;
 
 use std::path::PathBuf;
 
@@ -40,6 +41,9 @@ pub enum Command {
     /// Audit a git repository's whole history: every blob any ref reaches,
     /// commit and tag messages, each blob once, with the commit that added it.
     History(HistoryArgs),
+    /// Scan what the next commit would add (the pre-commit gate): the index
+    /// against HEAD, added lines only.
+    Staged(StagedArgs),
     /// List the rules, or check rule files' examples.
     Rules(RulesArgs),
 }
@@ -162,6 +166,26 @@ pub struct HistoryArgs {
     pub output: OutputArgs,
 }
 
+/// `secretgate staged`.
+#[derive(Debug, Args)]
+pub struct StagedArgs {
+    /// The repository (default: the one around the current directory).
+    #[arg(long, value_name = "PATH", default_value = ".")]
+    pub repo: PathBuf,
+    /// Skip (and count) staged files larger than this many bytes; 0 scans everything.
+    #[arg(long, value_name = "BYTES", default_value_t = 25 * 1024 * 1024)]
+    pub max_file_size: u64,
+    /// Print a line even when nothing is found.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+    /// Rules to run.
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// Report format and destination.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
 /// `secretgate rules`.
 #[derive(Debug, Args)]
 pub struct RulesArgs {
@@ -195,6 +219,7 @@ pub fn main() -> ExitStatus {
     let result = match cli.command {
         Command::Scan(args) => scan_cmd::run(&args),
         Command::History(args) => history_cmd::run(&args),
+        Command::Staged(args) => staged_cmd::run(&args),
         Command::Rules(args) => rules_cmd::run(&args),
     };
     match result {

@@ -4,6 +4,7 @@
 
 pub mod fs;
 pub mod git;
+pub mod staged;
 
 use serde::Serialize;
 
