@@ -6,6 +6,7 @@
 
 #![deny(missing_docs)]
 
+pub mod allow;
 pub mod cli;
 pub mod engine;
 pub mod finding;

@@ -59,6 +59,8 @@ pub struct ScanOutcome {
     pub stats: ScanStats,
     /// What a history scan covered (refs, commits, blobs); `None` for files.
     pub history: Option<HistoryStats>,
+    /// Findings taken out by the ignore file and the baseline.
+    pub suppressed: crate::allow::Suppressed,
 }
 
 /// Collects findings from many threads; items arrive in any order and the

@@ -13,6 +13,7 @@ use crate::sources::git::{self, History, HistoryOptions, ReadOptions, RevRange};
 /// Plans the history, scans every planned blob and message, and writes the report.
 pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
     let started = Instant::now();
+    let allow = args.allow.load(&args.repo)?;
     let rules = args.rules.load()?;
     let rules_loaded = rules.rules.len() + rules.file_rules.len();
     let engine = Engine::new(rules)?;
@@ -69,6 +70,7 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
         bar.finish_and_clear();
     }
     let mut outcome = collector.finish();
+    args.allow.apply(&allow, &mut outcome);
     attach_history(&mut outcome, &history);
 
     let report_options = ReportOptions {

@@ -107,6 +107,46 @@ impl OutputArgs {
     }
 }
 
+/// Findings the team has accepted; shared by every command that reports.
+#[derive(Debug, Args, Clone)]
+pub struct AllowArgs {
+    /// Fail only on findings not in this earlier JSON report (matched by fingerprint).
+    #[arg(long, value_name = "REPORT.json")]
+    pub baseline: Option<PathBuf>,
+    /// Ignore file of accepted fingerprints (default: `.secretgateignore` at the
+    /// root of what is scanned, when it exists).
+    #[arg(long, value_name = "FILE")]
+    pub ignore_file: Option<PathBuf>,
+    /// List ignore-file entries that matched nothing, so they can be removed.
+    #[arg(long)]
+    pub report_unused_ignores: bool,
+}
+
+impl AllowArgs {
+    /// Loads the ignore file (the given one, or `root/.secretgateignore` if
+    /// present) and the baseline.
+    pub fn load(&self, root: &std::path::Path) -> anyhow::Result<crate::allow::AllowList> {
+        let default = root.join(crate::allow::IGNORE_FILE_NAME);
+        let ignore = match &self.ignore_file {
+            Some(path) => Some(path.clone()),
+            None => default.is_file().then_some(default),
+        };
+        Ok(crate::allow::AllowList::load(
+            ignore.as_deref(),
+            self.baseline.as_deref(),
+        )?)
+    }
+
+    /// Takes accepted findings out of `outcome`.
+    pub fn apply(
+        &self,
+        list: &crate::allow::AllowList,
+        outcome: &mut crate::pipeline::ScanOutcome,
+    ) {
+        outcome.suppressed = list.apply(&mut outcome.findings, self.report_unused_ignores);
+    }
+}
+
 /// `secretgate scan`.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
@@ -125,6 +165,9 @@ pub struct ScanArgs {
     /// Rules to run.
     #[command(flatten)]
     pub rules: RuleArgs,
+    /// Accepted findings.
+    #[command(flatten)]
+    pub allow: AllowArgs,
     /// Report format and destination.
     #[command(flatten)]
     pub output: OutputArgs,
@@ -161,6 +204,9 @@ pub struct HistoryArgs {
     /// Rules to run.
     #[command(flatten)]
     pub rules: RuleArgs,
+    /// Accepted findings.
+    #[command(flatten)]
+    pub allow: AllowArgs,
     /// Report format and destination.
     #[command(flatten)]
     pub output: OutputArgs,
@@ -181,6 +227,9 @@ pub struct StagedArgs {
     /// Rules to run.
     #[command(flatten)]
     pub rules: RuleArgs,
+    /// Accepted findings.
+    #[command(flatten)]
+    pub allow: AllowArgs,
     /// Report format and destination.
     #[command(flatten)]
     pub output: OutputArgs,

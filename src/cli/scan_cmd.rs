@@ -11,6 +11,13 @@ use crate::sources::fs::{FsOptions, walk};
 /// Runs a scan and writes the report.
 pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
     let started = Instant::now();
+    let root = args
+        .paths
+        .first()
+        .filter(|path| path.is_dir())
+        .cloned()
+        .unwrap_or_else(|| std::path::PathBuf::from("."));
+    let allow = args.allow.load(&root)?;
     let rules = args.rules.load()?;
     let rules_loaded = rules.rules.len() + rules.file_rules.len();
     let engine = Engine::new(rules)?;
@@ -24,7 +31,8 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
     };
     let collector = Collector::new(&engine);
     walk(&args.paths, &options, &|item| collector.accept(item))?;
-    let outcome = collector.finish();
+    let mut outcome = collector.finish();
+    args.allow.apply(&allow, &mut outcome);
 
     let report_options = ReportOptions {
         redact: args.output.redaction(),

@@ -15,6 +15,10 @@ use crate::sources::staged::{open, staged_changes};
 pub fn run(args: &StagedArgs) -> anyhow::Result<ExitStatus> {
     let started = Instant::now();
     let repo = open(&args.repo)?;
+    let root = repo
+        .workdir()
+        .map_or_else(|| args.repo.clone(), |dir| dir.to_path_buf());
+    let allow = args.allow.load(&root)?;
     let staged = staged_changes(&repo, args.max_file_size)?;
     // Rules are loaded after the cheap git work: a commit with nothing staged
     // costs no rule compilation at all.
@@ -28,7 +32,8 @@ pub fn run(args: &StagedArgs) -> anyhow::Result<ExitStatus> {
     for change in staged.changes {
         collector.accept_staged(change);
     }
-    let outcome = collector.finish();
+    let mut outcome = collector.finish();
+    args.allow.apply(&allow, &mut outcome);
     let status = if !outcome.findings.is_empty() {
         ExitStatus::Findings
     } else if outcome.stats.has_unread_input() {

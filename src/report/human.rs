@@ -41,6 +41,15 @@ pub fn write(
         for note in &history.notes {
             writeln!(out, "note: {note}")?;
         }
+        if let Some(unused) = &outcome.suppressed.unused_ignores {
+            for entry in unused {
+                writeln!(
+                    out,
+                    "unused ignore entry {} ({}): it matches nothing any more; remove it",
+                    entry.fingerprint, entry.location
+                )?;
+            }
+        }
         let mut line = format!(
             "history: {} ref{}, {} commit{}, {} blob{}",
             history.refs,
@@ -80,6 +89,13 @@ pub fn write(
             stats.skipped.len(),
             reasons.join(", ")
         ));
+    }
+    let suppressed = &outcome.suppressed;
+    if suppressed.ignored > 0 {
+        line.push_str(&format!(", {} ignored", suppressed.ignored));
+    }
+    if suppressed.baseline > 0 {
+        line.push_str(&format!(", {} in baseline", suppressed.baseline));
     }
     if stats.allowed > 0 {
         line.push_str(&format!(", {} allowed inline", stats.allowed));

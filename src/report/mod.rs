@@ -74,6 +74,8 @@ pub struct Summary<'a> {
     pub rules_loaded: usize,
     /// What was not scanned.
     pub skipped: SkippedSummary<'a>,
+    /// Findings accepted by `.secretgateignore` or the baseline, not listed.
+    pub suppressed: &'a crate::allow::Suppressed,
     /// Whether secrets in this report are redacted.
     pub redacted: bool,
     /// Wall time in milliseconds.
@@ -130,6 +132,7 @@ impl<'a> Report<'a> {
                         .collect(),
                     items: &stats.skipped,
                 },
+                suppressed: &outcome.suppressed,
                 redacted: options.redact,
                 elapsed_ms: options.elapsed.as_millis(),
                 history: outcome.history.as_ref(),

@@ -1,0 +1,235 @@
+//! Findings a team has already judged: an ignore file (`.secretgateignore`)
+//! and a baseline (a previous JSON report). Only findings in neither fail.
+//!
+//! Both match on the position-independent fingerprint (rule id + secret), so
+//! moving or editing nearby lines never revives an accepted finding. An ignore
+//! entry may also name a path, to accept a secret in one file only.
+//!
+//! Ignore file format, one entry a line, `#` starts a comment:
+//!
+//! ```text
+//! # fingerprint                    [path]            # reason
+//! 3f0c5d2e9a1b4c7d8e6f0a1b2c3d4e5f tests/fixtures.py # fake key used by the tests
+//! 9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d                   # rotated 2026-11-02, history not rewritten
+//! ```
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::finding::Finding;
+
+/// The name of the ignore file looked for at the root of what is scanned.
+pub const IGNORE_FILE_NAME: &str = ".secretgateignore";
+
+/// Why an allow list could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum AllowError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A line of the ignore file is not `FINGERPRINT [PATH] [# reason]`.
+    #[error(
+        "{path}:{line}: {reason}; expected `FINGERPRINT [PATH] [# reason]` (the fingerprint is the 32-hex `fingerprint` of a finding)"
+    )]
+    IgnoreSyntax {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The baseline is not a secretgate JSON report.
+    #[error(
+        "{path}: not a secretgate JSON report ({reason}); make a baseline with `--format json -o FILE`"
+    )]
+    Baseline {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// One accepted fingerprint from the ignore file.
+#[derive(Debug, Clone, Serialize)]
+pub struct IgnoreEntry {
+    /// The accepted finding's fingerprint.
+    pub fingerprint: String,
+    /// Only in this path, when given.
+    pub path: Option<String>,
+    /// The team's reason, from the comment.
+    pub reason: Option<String>,
+    /// Where the entry is: `file:line`.
+    pub location: String,
+}
+
+/// Everything accepted for this run.
+#[derive(Debug, Default)]
+pub struct AllowList {
+    ignores: Vec<IgnoreEntry>,
+    baseline: HashSet<String>,
+}
+
+/// What the allow list took out, for the summary.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Suppressed {
+    /// Findings matched by an ignore-file entry.
+    pub ignored: u64,
+    /// Findings present in the baseline.
+    pub baseline: u64,
+    /// Ignore entries that matched nothing (listed with `--report-unused-ignores`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unused_ignores: Option<Vec<IgnoreEntry>>,
+}
+
+impl AllowList {
+    /// Reads an ignore file and a baseline; either may be absent.
+    pub fn load(
+        ignore_file: Option<&Path>,
+        baseline: Option<&Path>,
+    ) -> Result<AllowList, AllowError> {
+        let mut list = AllowList::default();
+        if let Some(path) = ignore_file {
+            let text = std::fs::read_to_string(path).map_err(|source| AllowError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            list.ignores = parse_ignore_file(path, &text)?;
+        }
+        if let Some(path) = baseline {
+            list.baseline = read_baseline(path)?;
+        }
+        Ok(list)
+    }
+
+    /// Removes accepted findings and says how many went and which ignore
+    /// entries were never used.
+    pub fn apply(&self, findings: &mut Vec<Finding>, report_unused: bool) -> Suppressed {
+        let mut used = vec![false; self.ignores.len()];
+        let mut suppressed = Suppressed::default();
+        findings.retain(|finding| {
+            let mut ignored = false;
+            for (entry, used) in self.ignores.iter().zip(used.iter_mut()) {
+                let path_matches = entry.path.as_deref().is_none_or(|p| p == finding.path);
+                if entry.fingerprint == finding.fingerprint && path_matches {
+                    *used = true;
+                    ignored = true;
+                }
+            }
+            if ignored {
+                suppressed.ignored += 1;
+                false
+            } else if self.baseline.contains(&finding.fingerprint) {
+                suppressed.baseline += 1;
+                false
+            } else {
+                true
+            }
+        });
+        if report_unused {
+            suppressed.unused_ignores = Some(
+                self.ignores
+                    .iter()
+                    .zip(used)
+                    .filter(|(_, used)| !used)
+                    .map(|(entry, _)| entry.clone())
+                    .collect(),
+            );
+        }
+        suppressed
+    }
+}
+
+fn parse_ignore_file(path: &Path, text: &str) -> Result<Vec<IgnoreEntry>, AllowError> {
+    let mut entries = Vec::new();
+    for (index, raw) in text.lines().enumerate() {
+        let (content, reason) = match raw.split_once('#') {
+            Some((content, reason)) => (content, Some(reason.trim().to_string())),
+            None => (raw, None),
+        };
+        let mut fields = content.split_whitespace();
+        let Some(fingerprint) = fields.next() else {
+            continue;
+        };
+        let syntax = |reason: String| AllowError::IgnoreSyntax {
+            path: path.to_path_buf(),
+            line: index + 1,
+            reason,
+        };
+        if fingerprint.len() != 32 || !fingerprint.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(syntax(format!(
+                "`{fingerprint}` is not a 32-hex fingerprint"
+            )));
+        }
+        let entry_path = fields.next().map(str::to_string);
+        if let Some(extra) = fields.next() {
+            return Err(syntax(format!("unexpected `{extra}` after the path")));
+        }
+        entries.push(IgnoreEntry {
+            fingerprint: fingerprint.to_ascii_lowercase(),
+            path: entry_path,
+            reason: reason.filter(|r| !r.is_empty()),
+            location: format!("{}:{}", crate::sources::display_path(path), index + 1),
+        });
+    }
+    Ok(entries)
+}
+
+fn read_baseline(path: &Path) -> Result<HashSet<String>, AllowError> {
+    let text = std::fs::read(path).map_err(|source| AllowError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let bad = |reason: String| AllowError::Baseline {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let report: serde_json::Value =
+        serde_json::from_slice(&text).map_err(|err| bad(err.to_string()))?;
+    let findings = report["findings"]
+        .as_array()
+        .ok_or_else(|| bad("no `findings` array".into()))?;
+    findings
+        .iter()
+        .map(|f| {
+            f["fingerprint"]
+                .as_str()
+                .map(str::to_string)
+                .ok_or_else(|| bad("a finding has no `fingerprint`".into()))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ignore_file_lines_parse_with_optional_path_and_reason() {
+        let text = "# header\n\n0123456789abcdef0123456789ABCDEF tests/x.py # fixture\nfedcba9876543210fedcba9876543210\n";
+        let entries = parse_ignore_file(Path::new(".secretgateignore"), text).unwrap_or_default();
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[0].fingerprint, "0123456789abcdef0123456789abcdef");
+        assert_eq!(entries[0].path.as_deref(), Some("tests/x.py"));
+        assert_eq!(entries[0].reason.as_deref(), Some("fixture"));
+        assert_eq!(entries[0].location, ".secretgateignore:3");
+        assert_eq!(entries[1].path, None);
+    }
+
+    #[test]
+    fn bad_ignore_line_names_file_and_line() {
+        let err = parse_ignore_file(Path::new("ig"), "\nnot-a-fingerprint\n")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.starts_with("ig:2:"), "{err}");
+    }
+}
