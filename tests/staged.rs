@@ -235,3 +235,67 @@ fn hook_fails_closed_when_secretgate_is_missing() {
     assert!(stderr.contains("was not found"), "{stderr}");
     assert!(stderr.contains("--no-verify"), "{stderr}");
 }
+
+#[test]
+fn pre_push_hook_blocks_new_secrets_but_not_already_pushed_history() {
+    let bin = assert_cmd::cargo::cargo_bin("secretgate");
+    let bin = bin.to_str().unwrap_or_default();
+    let remote = Tree::new();
+    run_git(remote.path(), DATE, &["init", "-q", "--bare"]);
+    let remote_url = remote.path().to_str().unwrap_or_default().to_string();
+
+    let repo = Repo::new();
+    let old = anthropic_key(210);
+    repo.write("old.env", format!("ANTHROPIC_API_KEY={old}\n"));
+    repo.commit("an old leak, already on the remote");
+    repo.git(&["remote", "add", "origin", &remote_url]);
+    repo.git(&["push", "-q", "origin", "main"]);
+
+    let hook = Path::new(env!("CARGO_MANIFEST_DIR")).join("hooks/pre-push");
+    std::fs::copy(&hook, repo.path().join(".git/hooks/pre-push"))
+        .unwrap_or_else(|err| panic!("{err}"));
+    let push = |args: &[&str]| {
+        git_command(repo.path(), DATE)
+            .env("SECRETGATE", bin)
+            .env_remove("CI")
+            .args(["push", "-q", "origin"])
+            .args(args)
+            .output()
+            .unwrap_or_else(|err| panic!("{err}"))
+    };
+
+    // A clean commit on top of old history goes through.
+    repo.write("README.md", "docs\n");
+    repo.commit("clean");
+    let output = push(&["main"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    // A secret in any of the pushed commits blocks the push, also on a new branch.
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    let new = anthropic_key(211);
+    repo.write("app.py", format!("KEY = '{new}'\n"));
+    repo.commit("adds a secret");
+    repo.write("app.py", "KEY = os.environ['KEY']\n");
+    repo.commit("removes it again, too late");
+    let output = push(&["feature"]);
+    assert!(
+        !output.status.success(),
+        "a push with a secret went through"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("push blocked"), "{stderr}");
+    let remote_branches = run_git(remote.path(), DATE, &["branch", "--list", "feature"]);
+    assert!(remote_branches.is_empty(), "the branch reached the remote");
+
+    // Deleting a remote branch pushes nothing and is never blocked.
+    let output = push(&[":refs/heads/nonexistent-but-harmless"]);
+    assert!(
+        !String::from_utf8_lossy(&output.stderr).contains("push blocked"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

@@ -20,11 +20,17 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let repo = git::open(&args.repo)?;
     let range = match (&args.range, &args.since_commit) {
+        _ if args.pre_push => match pre_push_range(&repo, std::io::stdin().lock())? {
+            Some(range) => Some(range),
+            // Only deletions: nothing is pushed, nothing to scan.
+            None => return Ok(ExitStatus::Clean),
+        },
         (Some(range), _) => Some(RevRange::parse(range)?),
         (None, Some(commit)) => Some(RevRange {
-            exclude: commit.clone(),
-            include: "HEAD".to_string(),
+            exclude: vec![commit.clone()],
+            include: vec!["HEAD".to_string()],
         }),
         (None, None) => None,
     };
@@ -32,7 +38,6 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
         all_objects: args.all_objects,
         range,
     };
-    let repo = git::open(&args.repo)?;
     let spinner = show_progress(args.quiet).then(|| {
         let spinner =
             indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
@@ -93,6 +98,59 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
     } else {
         ExitStatus::Clean
     })
+}
+
+/// The commits a push sends, from git's pre-push lines on stdin: every
+/// pushed local tip, minus what the remote had (its old tips, when we have
+/// them) and minus everything any remote-tracking ref reaches (already pushed
+/// somewhere). `None` when the push only deletes refs.
+fn pre_push_range(
+    repo: &gix::ThreadSafeRepository,
+    input: impl std::io::BufRead,
+) -> anyhow::Result<Option<RevRange>> {
+    use anyhow::Context as _;
+    let repo = repo.to_thread_local();
+    let mut include = Vec::new();
+    let mut exclude = Vec::new();
+    for line in input.lines() {
+        let line = line.context("cannot read git's pre-push lines from stdin")?;
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let [_local_ref, local_sha, _remote_ref, remote_sha] = fields[..] else {
+            if line.trim().is_empty() {
+                continue;
+            }
+            anyhow::bail!(
+                "unexpected pre-push line {line:?}: expected `<local ref> <local sha> <remote ref> <remote sha>` (run this from a pre-push hook)"
+            );
+        };
+        let is_zero = |sha: &str| sha.bytes().all(|b| b == b'0');
+        if is_zero(local_sha) {
+            continue; // a deletion pushes no content
+        }
+        include.push(local_sha.to_string());
+        let remote_known = gix::ObjectId::from_hex(remote_sha.as_bytes())
+            .ok()
+            .is_some_and(|id| !is_zero(remote_sha) && repo.has_object(id));
+        if remote_known {
+            exclude.push(remote_sha.to_string());
+        }
+    }
+    if include.is_empty() {
+        return Ok(None);
+    }
+    let references = repo
+        .references()
+        .context("cannot list the remote-tracking refs")?;
+    for reference in references
+        .remote_branches()
+        .context("cannot list the remote-tracking refs")?
+        .flatten()
+    {
+        if let Some(id) = reference.target().try_id() {
+            exclude.push(id.to_hex().to_string());
+        }
+    }
+    Ok(Some(RevRange { exclude, include }))
 }
 
 /// A progress bar on stderr, only for a person watching: not when stderr is

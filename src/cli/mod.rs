@@ -192,6 +192,11 @@ pub struct HistoryArgs {
     /// Same as `--range COMMIT..HEAD`: what was committed after COMMIT.
     #[arg(long, value_name = "COMMIT")]
     pub since_commit: Option<String>,
+    /// Read git's pre-push lines (`<local ref> <local sha> <remote ref> <remote
+    /// sha>`) from stdin and scan exactly the commits being pushed: those not
+    /// reachable from the remote's old tips or from any remote-tracking ref.
+    #[arg(long, conflicts_with_all = ["range", "since_commit", "all_objects"])]
+    pub pre_push: bool,
     /// Skip (and count) blobs larger than this many bytes; 0 scans everything.
     #[arg(long, value_name = "BYTES", default_value_t = 25 * 1024 * 1024)]
     pub max_file_size: u64,

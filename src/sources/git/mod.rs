@@ -100,13 +100,14 @@ pub struct HistoryOptions {
     pub range: Option<RevRange>,
 }
 
-/// `A..B`: what B added on top of A.
+/// `A..B`: what B added on top of A. A pre-push has several of each: every
+/// pushed tip, minus everything the remote already has.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RevRange {
-    /// A: its history is excluded.
-    pub exclude: String,
+    /// A: their history is excluded (may be empty: the whole history of B).
+    pub exclude: Vec<String>,
     /// B: what is scanned.
-    pub include: String,
+    pub include: Vec<String>,
 }
 
 impl RevRange {
@@ -120,13 +121,26 @@ impl RevRange {
             return Err(bad());
         }
         Ok(RevRange {
-            exclude: exclude.to_string(),
-            include: if include.is_empty() {
+            exclude: vec![exclude.to_string()],
+            include: vec![if include.is_empty() {
                 "HEAD".to_string()
             } else {
                 include.to_string()
-            },
+            }],
         })
+    }
+
+    /// `A..B` as people write it, for the summary.
+    pub fn describe(&self) -> String {
+        let excluded = self.exclude.join(" ^");
+        let included = self.include.join(" ");
+        if self.exclude.len() == 1 && self.include.len() == 1 {
+            format!("{excluded}..{included}")
+        } else if excluded.is_empty() {
+            included
+        } else {
+            format!("{included} ^{excluded}")
+        }
     }
 }
 
@@ -295,15 +309,24 @@ impl History {
                 (found.tips, found.tags, Vec::new())
             }
             Some(range) => {
-                let include = refs::resolve_commit(&local, &range.include)?;
-                let exclude = refs::resolve_commit(&local, &range.exclude)?;
-                stats.range = Some(format!("{}..{}", range.exclude, range.include));
-                stats.refs = 2;
-                (
-                    vec![refs::Tip::Commit(include), refs::Tip::Commit(exclude)],
-                    Vec::new(),
-                    vec![exclude],
-                )
+                let include = range
+                    .include
+                    .iter()
+                    .map(|spec| refs::resolve_commit(&local, spec))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let exclude = range
+                    .exclude
+                    .iter()
+                    .map(|spec| refs::resolve_commit(&local, spec))
+                    .collect::<Result<Vec<_>, _>>()?;
+                stats.range = Some(range.describe());
+                stats.refs = (include.len() + exclude.len()) as u64;
+                let tips = include
+                    .iter()
+                    .chain(&exclude)
+                    .map(|&id| refs::Tip::Commit(id))
+                    .collect();
+                (tips, Vec::new(), exclude)
             }
         };
 
@@ -486,8 +509,12 @@ mod tests {
     #[test]
     fn ranges_parse() {
         let r = RevRange::parse("v1..main").unwrap();
-        assert_eq!((r.exclude.as_str(), r.include.as_str()), ("v1", "main"));
-        assert_eq!(RevRange::parse("abc..").unwrap().include, "HEAD");
+        assert_eq!(
+            (r.exclude.as_slice(), r.include.as_slice()),
+            (&["v1".to_string()][..], &["main".to_string()][..])
+        );
+        assert_eq!(r.describe(), "v1..main");
+        assert_eq!(RevRange::parse("abc..").unwrap().include, ["HEAD"]);
         assert!(RevRange::parse("..main").is_err());
         assert!(RevRange::parse("main").is_err());
         assert!(RevRange::parse("a...b").is_err());
