@@ -2,6 +2,7 @@
 //! Exit codes are decided in one place, [`ExitStatus`].
 
 mod history_cmd;
+mod install_cmd;
 mod rules_cmd;
 mod scan_cmd;
 mod staged_cmd;
@@ -44,6 +45,10 @@ pub enum Command {
     /// Scan what the next commit would add (the pre-commit gate): the index
     /// against HEAD, added lines only.
     Staged(StagedArgs),
+    /// Install the pre-commit and/or pre-push hook into a repository.
+    Install(InstallArgs),
+    /// Remove the hooks `install` put there, restoring any it chained.
+    Uninstall(UninstallArgs),
     /// List the rules, or check rule files' examples.
     Rules(RulesArgs),
 }
@@ -240,6 +245,42 @@ pub struct StagedArgs {
     pub output: OutputArgs,
 }
 
+/// Which hooks to install or remove.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HookChoice {
+    /// Block commits that add secrets.
+    PreCommit,
+    /// Block pushes whose commits add secrets.
+    PrePush,
+    /// Both.
+    All,
+}
+
+/// `secretgate install`.
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// Which hook.
+    #[arg(long, value_enum, default_value_t = HookChoice::PreCommit)]
+    pub hook: HookChoice,
+    /// Keep an existing hook that secretgate did not write and run it first.
+    #[arg(long)]
+    pub chain: bool,
+    /// The repository (default: the one around the current directory).
+    #[arg(long, value_name = "PATH", default_value = ".")]
+    pub repo: PathBuf,
+}
+
+/// `secretgate uninstall`.
+#[derive(Debug, Args)]
+pub struct UninstallArgs {
+    /// Which hook.
+    #[arg(long, value_enum, default_value_t = HookChoice::All)]
+    pub hook: HookChoice,
+    /// The repository (default: the one around the current directory).
+    #[arg(long, value_name = "PATH", default_value = ".")]
+    pub repo: PathBuf,
+}
+
 /// `secretgate rules`.
 #[derive(Debug, Args)]
 pub struct RulesArgs {
@@ -274,6 +315,8 @@ pub fn main() -> ExitStatus {
         Command::Scan(args) => scan_cmd::run(&args),
         Command::History(args) => history_cmd::run(&args),
         Command::Staged(args) => staged_cmd::run(&args),
+        Command::Install(args) => install_cmd::install(&args),
+        Command::Uninstall(args) => install_cmd::uninstall(&args),
         Command::Rules(args) => rules_cmd::run(&args),
     };
     match result {
