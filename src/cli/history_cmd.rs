@@ -135,6 +135,18 @@ fn pre_push_range(
             exclude.push(remote_sha.to_string());
         }
     }
+    // The pre-commit framework does not pass git's lines on; it names the
+    // pushed range in its environment instead.
+    if include.is_empty()
+        && let Ok(to) = std::env::var("PRE_COMMIT_TO_REF")
+    {
+        include.push(to);
+        if let Ok(from) = std::env::var("PRE_COMMIT_FROM_REF")
+            && repo.rev_parse_single(from.as_str()).is_ok()
+        {
+            exclude.push(from);
+        }
+    }
     if include.is_empty() {
         return Ok(None);
     }

@@ -225,6 +225,11 @@ pub struct HistoryArgs {
 /// `secretgate staged`.
 #[derive(Debug, Args)]
 pub struct StagedArgs {
+    /// Only these files (repository-relative, as hook managers pass them);
+    /// one whose staged content equals HEAD's is scanned whole, so
+    /// `pre-commit run --all-files` checks everything.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
     /// The repository (default: the one around the current directory).
     #[arg(long, value_name = "PATH", default_value = ".")]
     pub repo: PathBuf,

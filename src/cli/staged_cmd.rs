@@ -19,7 +19,13 @@ pub fn run(args: &StagedArgs) -> anyhow::Result<ExitStatus> {
         .workdir()
         .map_or_else(|| args.repo.clone(), |dir| dir.to_path_buf());
     let allow = args.allow.load(&root)?;
-    let staged = staged_changes(&repo, args.max_file_size)?;
+    let only: Option<std::collections::HashSet<String>> = (!args.files.is_empty()).then(|| {
+        args.files
+            .iter()
+            .map(|path| crate::sources::display_path(path))
+            .collect()
+    });
+    let staged = staged_changes(&repo, args.max_file_size, only.as_ref())?;
     // Rules are loaded after the cheap git work: a commit with nothing staged
     // costs no rule compilation at all.
     let rules = args.rules.load()?;

@@ -100,7 +100,17 @@ pub fn open(path: &Path) -> Result<gix::Repository, StagedError> {
 }
 
 /// Compares the index with HEAD and reads every added or changed file.
-pub fn staged_changes(repo: &gix::Repository, max_file_size: u64) -> Result<Staged, StagedError> {
+///
+/// With `only`, just those paths (repository-relative, `/`-separated) are
+/// considered, and one whose staged content equals HEAD's is read whole: this
+/// is what a hook manager asks when it passes file names, whether at commit
+/// time (the staged files: their added lines) or for `--all-files` (every
+/// file: all of it).
+pub fn staged_changes(
+    repo: &gix::Repository,
+    max_file_size: u64,
+    only: Option<&HashSet<String>>,
+) -> Result<Staged, StagedError> {
     let git_dir = || repo.git_dir().to_path_buf();
     let head_tree = repo
         .head_tree_id_or_empty()
@@ -132,11 +142,24 @@ pub fn staged_changes(repo: &gix::Repository, max_file_size: u64) -> Result<Stag
             continue;
         }
         let path_bytes = entry.path(&index);
-        let previous = head.get(path_bytes).copied();
+        let asked = match only {
+            Some(paths) => {
+                if !paths.contains(path_bytes.to_str_lossy().as_ref()) {
+                    continue;
+                }
+                true
+            }
+            None => false,
+        };
+        let mut previous = head.get(path_bytes).copied();
         if previous == Some(entry.id) {
-            continue;
+            if !asked {
+                continue;
+            }
+            // Asked for by name and unchanged: judge all of it.
+            previous = None;
         }
-        if previous.is_none() && head_ids.contains(&entry.id) {
+        if !asked && previous.is_none() && head_ids.contains(&entry.id) {
             // Renamed or copied without change: HEAD already holds this content.
             continue;
         }
