@@ -3,10 +3,9 @@
 use std::io::IsTerminal as _;
 use std::time::Instant;
 
-use super::{ExitStatus, HistoryArgs, ignore_broken_pipe, open_output};
+use super::{ExitStatus, HistoryArgs};
 use crate::engine::Engine;
 use crate::pipeline::{Collector, attach_history};
-use crate::report::{Format, ReportOptions, human, json};
 use crate::sources::SourceItem;
 use crate::sources::git::{self, History, HistoryOptions, ReadOptions, RevRange};
 
@@ -78,26 +77,9 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
     args.allow.apply(&allow, &mut outcome);
     attach_history(&mut outcome, &history);
 
-    let report_options = ReportOptions {
-        redact: args.output.redaction(),
-        rules_loaded,
-        elapsed: started.elapsed(),
-    };
-    let mut out = open_output(args.output.output.as_ref())?;
-    let written = match args.output.format {
-        Format::Human => human::write(&mut out, &outcome, &report_options),
-        Format::Json => json::write(&mut out, &outcome, &report_options),
-    }
-    .and_then(|()| out.flush());
-    ignore_broken_pipe(written)?;
-
-    Ok(if !outcome.findings.is_empty() {
-        ExitStatus::Findings
-    } else if outcome.stats.has_unread_input() {
-        ExitStatus::Error
-    } else {
-        ExitStatus::Clean
-    })
+    args.output
+        .write(&outcome, rules_loaded, started.elapsed())?;
+    Ok(ExitStatus::of(&outcome))
 }
 
 /// The commits a push sends, from git's pre-push lines on stdin: every

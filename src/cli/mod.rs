@@ -25,6 +25,19 @@ pub enum ExitStatus {
     Error = 2,
 }
 
+impl ExitStatus {
+    /// The exit status of a finished scan: findings first, then unread input.
+    pub fn of(outcome: &crate::pipeline::ScanOutcome) -> ExitStatus {
+        if !outcome.findings.is_empty() {
+            ExitStatus::Findings
+        } else if outcome.stats.has_unread_input() {
+            ExitStatus::Error
+        } else {
+            ExitStatus::Clean
+        }
+    }
+}
+
 /// secretgate: find secrets in files and git history, before they leak.
 #[derive(Debug, Parser)]
 #[command(name = "secretgate", version, about, long_about = None)]
@@ -149,6 +162,30 @@ impl AllowArgs {
         outcome: &mut crate::pipeline::ScanOutcome,
     ) {
         outcome.suppressed = list.apply(&mut outcome.findings, self.report_unused_ignores);
+    }
+}
+
+impl OutputArgs {
+    /// Writes the report in the chosen format to the chosen destination.
+    pub fn write(
+        &self,
+        outcome: &crate::pipeline::ScanOutcome,
+        rules_loaded: usize,
+        elapsed: std::time::Duration,
+    ) -> anyhow::Result<()> {
+        use crate::report::{ReportOptions, human, json};
+        let options = ReportOptions {
+            redact: self.redaction(),
+            rules_loaded,
+            elapsed,
+        };
+        let mut out = open_output(self.output.as_ref())?;
+        let written = match self.format {
+            Format::Human => human::write(&mut out, outcome, &options),
+            Format::Json => json::write(&mut out, outcome, &options),
+        }
+        .and_then(|()| out.flush());
+        ignore_broken_pipe(written)
     }
 }
 

@@ -2,10 +2,9 @@
 
 use std::time::Instant;
 
-use super::{ExitStatus, ScanArgs, ignore_broken_pipe, open_output};
+use super::{ExitStatus, ScanArgs};
 use crate::engine::Engine;
 use crate::pipeline::Collector;
-use crate::report::{Format, ReportOptions, human, json};
 use crate::sources::fs::{FsOptions, walk};
 
 /// Runs a scan and writes the report.
@@ -34,24 +33,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
     let mut outcome = collector.finish();
     args.allow.apply(&allow, &mut outcome);
 
-    let report_options = ReportOptions {
-        redact: args.output.redaction(),
-        rules_loaded,
-        elapsed: started.elapsed(),
-    };
-    let mut out = open_output(args.output.output.as_ref())?;
-    let written = match args.output.format {
-        Format::Human => human::write(&mut out, &outcome, &report_options),
-        Format::Json => json::write(&mut out, &outcome, &report_options),
-    }
-    .and_then(|()| out.flush());
-    ignore_broken_pipe(written)?;
-
-    Ok(if !outcome.findings.is_empty() {
-        ExitStatus::Findings
-    } else if outcome.stats.has_unread_input() {
-        ExitStatus::Error
-    } else {
-        ExitStatus::Clean
-    })
+    args.output
+        .write(&outcome, rules_loaded, started.elapsed())?;
+    Ok(ExitStatus::of(&outcome))
 }

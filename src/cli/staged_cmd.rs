@@ -40,13 +40,7 @@ pub fn run(args: &StagedArgs) -> anyhow::Result<ExitStatus> {
     }
     let mut outcome = collector.finish();
     args.allow.apply(&allow, &mut outcome);
-    let status = if !outcome.findings.is_empty() {
-        ExitStatus::Findings
-    } else if outcome.stats.has_unread_input() {
-        ExitStatus::Error
-    } else {
-        ExitStatus::Clean
-    };
+    let status = ExitStatus::of(&outcome);
 
     let report_options = ReportOptions {
         redact: args.output.redaction(),
