@@ -81,6 +81,8 @@ pub struct AllowList {
 /// What the allow list took out, for the summary.
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct Suppressed {
+    /// Findings in paths `.secretgate.toml` allows.
+    pub allowed_paths: u64,
     /// Findings matched by an ignore-file entry.
     pub ignored: u64,
     /// Findings present in the baseline.

@@ -59,8 +59,10 @@ pub struct ScanOutcome {
     pub stats: ScanStats,
     /// What a history scan covered (refs, commits, blobs); `None` for files.
     pub history: Option<HistoryStats>,
-    /// Findings taken out by the ignore file and the baseline.
+    /// Findings taken out by the config, the ignore file and the baseline.
     pub suppressed: crate::allow::Suppressed,
+    /// What the repository config turned off, shown in every report.
+    pub config: crate::config::ConfigSummary,
 }
 
 /// Collects findings from many threads; items arrive in any order and the

@@ -6,6 +6,7 @@ use std::time::Instant;
 use super::{ExitStatus, HistoryArgs};
 use crate::engine::Engine;
 use crate::pipeline::{Collector, attach_history};
+use crate::report::Format;
 use crate::sources::SourceItem;
 use crate::sources::git::{self, History, HistoryOptions, ReadOptions, RevRange};
 
@@ -13,7 +14,7 @@ use crate::sources::git::{self, History, HistoryOptions, ReadOptions, RevRange};
 pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
     let started = Instant::now();
     let allow = args.allow.load(&args.repo)?;
-    let rules = args.rules.load()?;
+    let rules = args.rules.load_with(&allow)?;
     let rules_loaded = rules.rules.len() + rules.file_rules.len();
     let engine = Engine::new(rules)?;
     let threads = args
@@ -77,9 +78,17 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
     args.allow.apply(&allow, &mut outcome);
     attach_history(&mut outcome, &history);
 
-    args.output
-        .write(&outcome, rules_loaded, started.elapsed())?;
-    Ok(ExitStatus::of(&outcome))
+    let status = ExitStatus::of(&outcome);
+    // A hook says nothing when all is well.
+    let quiet_hook = args.pre_push
+        && status == ExitStatus::Clean
+        && args.output.format == Format::Human
+        && args.output.output.is_none();
+    if !quiet_hook {
+        args.output
+            .write(&outcome, rules_loaded, started.elapsed())?;
+    }
+    Ok(status)
 }
 
 /// The commits a push sends, from git's pre-push lines on stdin: every

@@ -78,6 +78,24 @@ pub struct RuleArgs {
 }
 
 impl RuleArgs {
+    /// Loads the chosen rules plus the config's extra rules, then applies the
+    /// config's disabled rules and entropy floors.
+    pub fn load_with(&self, policy: &Policy) -> anyhow::Result<RuleSet> {
+        let mut args = self.clone();
+        if let Some(config) = &policy.config {
+            if args.rules_only.is_empty() {
+                args.rules.extend(config.extra_rules.iter().cloned());
+            } else {
+                args.rules_only.extend(config.extra_rules.iter().cloned());
+            }
+        }
+        let mut rules = args.load()?;
+        if let Some(config) = &policy.config {
+            config.apply_to_rules(&mut rules)?;
+        }
+        Ok(rules)
+    }
+
     /// Loads the chosen rules.
     pub fn load(&self) -> anyhow::Result<RuleSet> {
         let sources = if self.rules_only.is_empty() {
@@ -138,30 +156,64 @@ pub struct AllowArgs {
     /// List ignore-file entries that matched nothing, so they can be removed.
     #[arg(long)]
     pub report_unused_ignores: bool,
+    /// Repository config (default: `.secretgate.toml` at the root of what is scanned).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Ignore the scanned repository's own `.secretgate.toml` (for CI on
+    /// untrusted changes: a pull request could otherwise turn rules off).
+    #[arg(long, conflicts_with = "config")]
+    pub no_repo_config: bool,
+}
+
+/// The team's policy for one run: the repository config, the ignore file and
+/// the baseline.
+#[derive(Debug, Default)]
+pub struct Policy {
+    /// `.secretgate.toml`, when there is one and it is not refused.
+    pub config: Option<crate::config::RepoConfig>,
+    /// Accepted fingerprints.
+    pub allow: crate::allow::AllowList,
 }
 
 impl AllowArgs {
-    /// Loads the ignore file (the given one, or `root/.secretgateignore` if
-    /// present) and the baseline.
-    pub fn load(&self, root: &std::path::Path) -> anyhow::Result<crate::allow::AllowList> {
-        let default = root.join(crate::allow::IGNORE_FILE_NAME);
+    /// Loads the config (`--config`, or `root/.secretgate.toml` unless
+    /// `--no-repo-config`), the ignore file (`--ignore-file`, or
+    /// `root/.secretgateignore`) and the baseline.
+    pub fn load(&self, root: &std::path::Path) -> anyhow::Result<Policy> {
+        let existing = |name: &str| {
+            let path = root.join(name);
+            path.is_file().then_some(path)
+        };
+        let config_path = match (&self.config, self.no_repo_config) {
+            (Some(path), _) => Some(path.clone()),
+            (None, true) => None,
+            (None, false) => existing(crate::config::CONFIG_FILE_NAME),
+        };
+        let config = config_path
+            .map(|path| crate::config::RepoConfig::load(&path))
+            .transpose()?;
         let ignore = match &self.ignore_file {
             Some(path) => Some(path.clone()),
-            None => default.is_file().then_some(default),
+            None => existing(crate::allow::IGNORE_FILE_NAME),
         };
-        Ok(crate::allow::AllowList::load(
-            ignore.as_deref(),
-            self.baseline.as_deref(),
-        )?)
+        let allow = crate::allow::AllowList::load(ignore.as_deref(), self.baseline.as_deref())?;
+        Ok(Policy { config, allow })
     }
 
-    /// Takes accepted findings out of `outcome`.
-    pub fn apply(
-        &self,
-        list: &crate::allow::AllowList,
-        outcome: &mut crate::pipeline::ScanOutcome,
-    ) {
-        outcome.suppressed = list.apply(&mut outcome.findings, self.report_unused_ignores);
+    /// Takes accepted findings out of `outcome`: paths the config allows, then
+    /// ignore-file entries, then the baseline.
+    pub fn apply(&self, policy: &Policy, outcome: &mut crate::pipeline::ScanOutcome) {
+        let mut allowed_paths = 0;
+        if let Some(config) = &policy.config {
+            let before = outcome.findings.len();
+            outcome.findings.retain(|f| !config.allows_path(&f.path));
+            allowed_paths = (before - outcome.findings.len()) as u64;
+            outcome.config = config.summary();
+        }
+        outcome.suppressed = policy
+            .allow
+            .apply(&mut outcome.findings, self.report_unused_ignores);
+        outcome.suppressed.allowed_paths = allowed_paths;
     }
 }
 

@@ -17,7 +17,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
         .cloned()
         .unwrap_or_else(|| std::path::PathBuf::from("."));
     let allow = args.allow.load(&root)?;
-    let rules = args.rules.load()?;
+    let rules = args.rules.load_with(&allow)?;
     let rules_loaded = rules.rules.len() + rules.file_rules.len();
     let engine = Engine::new(rules)?;
     let threads = args

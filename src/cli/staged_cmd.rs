@@ -28,7 +28,7 @@ pub fn run(args: &StagedArgs) -> anyhow::Result<ExitStatus> {
     let staged = staged_changes(&repo, args.max_file_size, only.as_ref())?;
     // Rules are loaded after the cheap git work: a commit with nothing staged
     // costs no rule compilation at all.
-    let rules = args.rules.load()?;
+    let rules = args.rules.load_with(&allow)?;
     let rules_loaded = rules.rules.len() + rules.file_rules.len();
     let engine = Engine::new(rules)?;
     let collector = Collector::new(&engine);

@@ -41,6 +41,17 @@ pub fn write(
         for note in &history.notes {
             writeln!(out, "note: {note}")?;
         }
+        if let Some(file) = &outcome.config.file {
+            let config = &outcome.config;
+            if !config.disabled_rules.is_empty() || !config.allowed_paths.is_empty() {
+                writeln!(
+                    out,
+                    "config {file}: rules disabled: [{}]; paths allowed: [{}]",
+                    config.disabled_rules.join(", "),
+                    config.allowed_paths.join(", ")
+                )?;
+            }
+        }
         if let Some(unused) = &outcome.suppressed.unused_ignores {
             for entry in unused {
                 writeln!(
@@ -91,6 +102,9 @@ pub fn write(
         ));
     }
     let suppressed = &outcome.suppressed;
+    if suppressed.allowed_paths > 0 {
+        line.push_str(&format!(", {} in allowed paths", suppressed.allowed_paths));
+    }
     if suppressed.ignored > 0 {
         line.push_str(&format!(", {} ignored", suppressed.ignored));
     }

@@ -74,8 +74,11 @@ pub struct Summary<'a> {
     pub rules_loaded: usize,
     /// What was not scanned.
     pub skipped: SkippedSummary<'a>,
-    /// Findings accepted by `.secretgateignore` or the baseline, not listed.
+    /// Findings accepted by `.secretgate.toml` paths, `.secretgateignore` or
+    /// the baseline, not listed.
     pub suppressed: &'a crate::allow::Suppressed,
+    /// What `.secretgate.toml` turned off: never silent.
+    pub config: &'a crate::config::ConfigSummary,
     /// Whether secrets in this report are redacted.
     pub redacted: bool,
     /// Wall time in milliseconds.
@@ -133,6 +136,7 @@ impl<'a> Report<'a> {
                     items: &stats.skipped,
                 },
                 suppressed: &outcome.suppressed,
+                config: &outcome.config,
                 redacted: options.redact,
                 elapsed_ms: options.elapsed.as_millis(),
                 history: outcome.history.as_ref(),

@@ -1,0 +1,205 @@
+//! The repository's own settings, `.secretgate.toml`: extra rules, rules to
+//! turn off, paths whose findings are accepted, and per-rule entropy floors.
+//!
+//! ```toml
+//! [rules]
+//! extra = ["security/secretgate-rules"]   # rule files or directories, relative to this file
+//! disable = ["generic-secret"]            # rule ids
+//! entropy = { generic-secret = 3.8 }      # minimum entropy per rule id
+//!
+//! [allow]
+//! paths = ["tests/fixtures/**", "docs/**/*.md"]   # findings there are accepted
+//! ```
+//!
+//! Everything the file turns off is listed in every report's summary, so a
+//! config cannot quietly disable scanning.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use serde::{Deserialize, Serialize};
+
+use crate::rules::RuleSet;
+
+/// The file name looked for at the root of what is scanned.
+pub const CONFIG_FILE_NAME: &str = ".secretgate.toml";
+
+/// Why the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or has unknown keys.
+    #[error("{path}: {message}")]
+    Syntax {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message, with line, column and key.
+        message: String,
+    },
+    /// A value is wrong.
+    #[error("{path}: {key}: {reason}")]
+    Value {
+        /// The file.
+        path: PathBuf,
+        /// The key, e.g. `rules.disable`.
+        key: String,
+        /// What is wrong and how to fix it.
+        reason: String,
+    },
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigSyntax {
+    #[serde(default)]
+    rules: RulesSyntax,
+    #[serde(default)]
+    allow: AllowSyntax,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RulesSyntax {
+    #[serde(default)]
+    extra: Vec<PathBuf>,
+    #[serde(default)]
+    disable: Vec<String>,
+    #[serde(default)]
+    entropy: BTreeMap<String, f64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AllowSyntax {
+    #[serde(default)]
+    paths: Vec<String>,
+}
+
+/// A loaded `.secretgate.toml`.
+#[derive(Debug, Default)]
+pub struct RepoConfig {
+    /// The file it came from.
+    pub path: PathBuf,
+    /// Extra rule files, resolved against the config's directory.
+    pub extra_rules: Vec<PathBuf>,
+    /// Rule ids turned off.
+    pub disabled_rules: Vec<String>,
+    /// Entropy floors per rule id.
+    pub entropy: BTreeMap<String, f64>,
+    /// Path globs whose findings are accepted, as written.
+    pub allowed_paths: Vec<String>,
+    allowed: GlobSet,
+}
+
+/// What a config changed, as every report shows it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ConfigSummary {
+    /// The config file, when one was used.
+    pub file: Option<String>,
+    /// Rule ids it turned off.
+    pub disabled_rules: Vec<String>,
+    /// Path globs whose findings it accepts.
+    pub allowed_paths: Vec<String>,
+}
+
+impl RepoConfig {
+    /// Reads and checks a config file.
+    pub fn load(path: &Path) -> Result<RepoConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let syntax: ConfigSyntax = toml::from_str(&text).map_err(|err| ConfigError::Syntax {
+            path: path.to_path_buf(),
+            message: err.to_string().trim_end().to_string(),
+        })?;
+        let value_error = |key: &str, reason: String| ConfigError::Value {
+            path: path.to_path_buf(),
+            key: key.to_string(),
+            reason,
+        };
+        let mut builder = GlobSetBuilder::new();
+        for glob in &syntax.allow.paths {
+            let glob = GlobBuilder::new(glob)
+                .literal_separator(true)
+                .build()
+                .map_err(|err| value_error("allow.paths", format!("bad glob `{glob}`: {err}")))?;
+            builder.add(glob);
+        }
+        let allowed = builder
+            .build()
+            .map_err(|err| value_error("allow.paths", err.to_string()))?;
+        for (id, floor) in &syntax.rules.entropy {
+            if !(0.0..=8.0).contains(floor) {
+                return Err(value_error(
+                    "rules.entropy",
+                    format!("{id} = {floor} is outside 0..=8 bits per byte"),
+                ));
+            }
+        }
+        let base = path.parent().unwrap_or(Path::new("."));
+        Ok(RepoConfig {
+            path: path.to_path_buf(),
+            extra_rules: syntax.rules.extra.iter().map(|p| base.join(p)).collect(),
+            disabled_rules: syntax.rules.disable,
+            entropy: syntax.rules.entropy,
+            allowed_paths: syntax.allow.paths,
+            allowed,
+        })
+    }
+
+    /// Turns off disabled rules and applies entropy floors; an unknown rule id
+    /// is an error, since a typo would otherwise silently do nothing.
+    pub fn apply_to_rules(&self, rules: &mut RuleSet) -> Result<(), ConfigError> {
+        let unknown = |key: &str, id: &str| ConfigError::Value {
+            path: self.path.clone(),
+            key: key.to_string(),
+            reason: format!("no rule has the id `{id}` (`secretgate rules` lists them)"),
+        };
+        let known = |id: &str| {
+            rules.rules.iter().any(|r| r.id == id) || rules.file_rules.iter().any(|r| r.id == id)
+        };
+        for id in &self.disabled_rules {
+            if !known(id) {
+                return Err(unknown("rules.disable", id));
+            }
+        }
+        for id in self.entropy.keys() {
+            if !rules.rules.iter().any(|r| &r.id == id) {
+                return Err(unknown("rules.entropy", id));
+            }
+        }
+        rules.rules.retain(|r| !self.disabled_rules.contains(&r.id));
+        rules
+            .file_rules
+            .retain(|r| !self.disabled_rules.contains(&r.id));
+        for rule in &mut rules.rules {
+            if let Some(&floor) = self.entropy.get(&rule.id) {
+                rule.min_entropy = Some(floor);
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether findings in `path` are accepted.
+    pub fn allows_path(&self, path: &str) -> bool {
+        self.allowed.is_match(path)
+    }
+
+    /// What this config changed, for the report.
+    pub fn summary(&self) -> ConfigSummary {
+        ConfigSummary {
+            file: Some(crate::sources::display_path(&self.path)),
+            disabled_rules: self.disabled_rules.clone(),
+            allowed_paths: self.allowed_paths.clone(),
+        }
+    }
+}
