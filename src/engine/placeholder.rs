@@ -213,7 +213,7 @@ mod tests {
             "sk-ant-api03-R2D2c3poBB8aLkq9ZxvT",
             "S3cr3tPass",
             "hunter2",
-            "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+            "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80", // secretgate:allow (Hardhat account #0, public)
         ] {
             assert!(!is_placeholder(value.as_bytes()), "{value}");
         }
