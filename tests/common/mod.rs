@@ -108,3 +108,17 @@ pub fn scan_json(path: &Path, extra: &[&str]) -> (i32, serde_json::Value) {
     let code = output.status.code().unwrap_or(-1);
     (code, json_report(&output))
 }
+
+/// A small, valid user rule file: one rule for a made-up `acme_` token.
+pub const ACME_RULE: &str = r#"
+[[rule]]
+id = "acme-token"
+name = "Acme token"
+severity = "high"
+description = "An Acme API token."
+remediation = "Revoke it in the Acme console."
+keywords = ["acme_"]
+regex = '''\b(?P<secret>acme_[a-z0-9]{20})\b'''
+examples = ["token = acme_k3j4h5g6f7d8s9a0q1w2"]
+negative_examples = ["token = acme_short"]
+"#;
