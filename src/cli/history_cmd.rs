@@ -4,7 +4,6 @@ use std::io::IsTerminal as _;
 use std::time::Instant;
 
 use super::{ExitStatus, HistoryArgs};
-use crate::engine::Engine;
 use crate::pipeline::{Collector, attach_history};
 use crate::report::Format;
 use crate::sources::SourceItem;
@@ -14,12 +13,8 @@ use crate::sources::git::{self, History, HistoryOptions, ReadOptions, RevRange};
 pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
     let started = Instant::now();
     let allow = args.allow.load(&args.repo)?;
-    let rules = args.rules.load_with(&allow)?;
-    let rules_loaded = rules.rules.len() + rules.file_rules.len();
-    let engine = Engine::new(rules)?;
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let (engine, rules_loaded) = args.rules.engine(&allow)?;
+    let threads = super::worker_threads(args.threads);
     let repo = git::open(&args.repo)?;
     let range = match (&args.range, &args.since_commit) {
         _ if args.pre_push => match pre_push_range(&repo, std::io::stdin().lock())? {

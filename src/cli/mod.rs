@@ -96,6 +96,14 @@ impl RuleArgs {
         Ok(rules)
     }
 
+    /// Loads the rules under the policy and compiles the engine; also returns
+    /// how many rules it runs, for the summary.
+    pub fn engine(&self, policy: &Policy) -> anyhow::Result<(crate::engine::Engine, usize)> {
+        let rules = self.load_with(policy)?;
+        let count = rules.rules.len() + rules.file_rules.len();
+        Ok((crate::engine::Engine::new(rules)?, count))
+    }
+
     /// Loads the chosen rules.
     pub fn load(&self) -> anyhow::Result<RuleSet> {
         let sources = if self.rules_only.is_empty() {
@@ -423,6 +431,11 @@ pub fn main() -> ExitStatus {
             ExitStatus::Error
         }
     }
+}
+
+/// Worker threads: as asked, or one per core.
+fn worker_threads(asked: Option<usize>) -> usize {
+    asked.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// Opens the report destination: stdout, or a new file only the user can read.

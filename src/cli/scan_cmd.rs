@@ -3,7 +3,6 @@
 use std::time::Instant;
 
 use super::{ExitStatus, ScanArgs};
-use crate::engine::Engine;
 use crate::pipeline::Collector;
 use crate::sources::fs::{FsOptions, walk};
 
@@ -17,12 +16,8 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
         .cloned()
         .unwrap_or_else(|| std::path::PathBuf::from("."));
     let allow = args.allow.load(&root)?;
-    let rules = args.rules.load_with(&allow)?;
-    let rules_loaded = rules.rules.len() + rules.file_rules.len();
-    let engine = Engine::new(rules)?;
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let (engine, rules_loaded) = args.rules.engine(&allow)?;
+    let threads = super::worker_threads(args.threads);
     let options = FsOptions {
         no_ignore: args.no_ignore,
         max_file_size: args.max_file_size,

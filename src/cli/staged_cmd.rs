@@ -5,7 +5,6 @@ use std::io::Write as _;
 use std::time::Instant;
 
 use super::{ExitStatus, StagedArgs, ignore_broken_pipe, open_output};
-use crate::engine::Engine;
 use crate::pipeline::Collector;
 use crate::report::{Format, ReportOptions, human, json};
 use crate::sources::SourceItem;
@@ -28,9 +27,7 @@ pub fn run(args: &StagedArgs) -> anyhow::Result<ExitStatus> {
     let staged = staged_changes(&repo, args.max_file_size, only.as_ref())?;
     // Rules are loaded after the cheap git work: a commit with nothing staged
     // costs no rule compilation at all.
-    let rules = args.rules.load_with(&allow)?;
-    let rules_loaded = rules.rules.len() + rules.file_rules.len();
-    let engine = Engine::new(rules)?;
+    let (engine, rules_loaded) = args.rules.engine(&allow)?;
     let collector = Collector::new(&engine);
     for skipped in staged.skipped {
         collector.accept(SourceItem::Skipped(skipped));
