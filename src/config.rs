@@ -9,6 +9,7 @@
 //!
 //! [allow]
 //! paths = ["tests/fixtures/**", "docs/**/*.md"]   # findings there are accepted
+//! baseline = "secretgate-baseline.json"           # an accepted earlier report
 //! ```
 //!
 //! Everything the file turns off is listed in every report's summary, so a
@@ -81,6 +82,8 @@ struct RulesSyntax {
 struct AllowSyntax {
     #[serde(default)]
     paths: Vec<String>,
+    #[serde(default)]
+    baseline: Option<PathBuf>,
 }
 
 /// A loaded `.secretgate.toml`.
@@ -96,6 +99,9 @@ pub struct RepoConfig {
     pub entropy: BTreeMap<String, f64>,
     /// Path globs whose findings are accepted, as written.
     pub allowed_paths: Vec<String>,
+    /// A baseline report, resolved against the config's directory, used when
+    /// `--baseline` is not given (so hooks honour it too).
+    pub baseline: Option<PathBuf>,
     allowed: GlobSet,
 }
 
@@ -152,6 +158,7 @@ impl RepoConfig {
             disabled_rules: syntax.rules.disable,
             entropy: syntax.rules.entropy,
             allowed_paths: syntax.allow.paths,
+            baseline: syntax.allow.baseline.map(|p| base.join(p)),
             allowed,
         })
     }

@@ -88,3 +88,83 @@ fn pre_commit_framework_checks_staged_changes_and_all_files() {
     assert!(!ok, "--all-files checked nothing:\n{text}");
     assert!(text.contains("old.py:1:"), "{text}");
 }
+
+/// husky, as a Next.js team installs it: `npm install husky`, `npx husky
+/// init`, then `secretgate staged` in `.husky/pre-commit`. Skipped (with a
+/// visible note) where npm is missing; required in CI.
+#[test]
+fn husky_pre_commit_runs_secretgate_and_blocks_a_commit() {
+    let npm_found = Command::new("npm")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !npm_found {
+        assert!(std::env::var_os("CI").is_none(), "npm is missing in CI");
+        eprintln!("SKIPPED: npm is not installed; the husky test did not run");
+        return;
+    }
+    let repo = Repo::new();
+    repo.write(
+        "package.json",
+        "{\"name\":\"app\",\"version\":\"1.0.0\",\"private\":true}\n",
+    );
+    let npm = |args: &[&str]| {
+        let output = Command::new("npm")
+            .current_dir(repo.path())
+            .args(args)
+            .output()
+            .unwrap_or_else(|err| panic!("npm {args:?}: {err}"));
+        assert!(
+            output.status.success(),
+            "npm {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    npm(&["install", "--save-dev", "--no-audit", "--no-fund", "husky"]);
+    let init = Command::new("npx")
+        .current_dir(repo.path())
+        .args(["husky", "init"])
+        .output()
+        .unwrap_or_else(|err| panic!("npx husky init: {err}"));
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    repo.write(".husky/pre-commit", "secretgate staged\n");
+    repo.write(".gitignore", "node_modules/\n");
+    repo.git(&["add", "-A"]);
+
+    // husky runs hooks with a login-like PATH; put the binary under test on it.
+    let bin = assert_cmd::cargo::cargo_bin("secretgate");
+    let bin_dir = bin.parent().unwrap_or(Path::new("."));
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let commit = |message: &str| {
+        git_command(repo.path(), DATE)
+            .env("PATH", &path)
+            .env_remove("CI")
+            .args(["commit", "-q", "-m", message])
+            .output()
+            .unwrap_or_else(|err| panic!("{err}"))
+    };
+    let first = commit("husky set up");
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+
+    repo.write(
+        "lib/anthropic.ts",
+        format!("export const key = \"{}\";\n", anthropic_key(510)),
+    );
+    repo.git(&["add", "-A"]);
+    let blocked = commit("adds a key");
+    assert!(!blocked.status.success(), "husky let the secret through");
+    let message = String::from_utf8_lossy(&blocked.stderr);
+    assert!(message.contains("lib/anthropic.ts:1:"), "{message}");
+}

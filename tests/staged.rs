@@ -299,3 +299,81 @@ fn pre_push_hook_blocks_new_secrets_but_not_already_pushed_history() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn hook_lets_an_accepted_secret_through_and_blocks_a_new_one() {
+    let bin = assert_cmd::cargo::cargo_bin("secretgate");
+    let bin = bin.to_str().unwrap_or_default();
+    let repo = Repo::new();
+    repo.write("README.md", "hello\n");
+    repo.commit("base");
+    install_hook(&repo);
+
+    let accepted = anthropic_key(220);
+    repo.write("fixtures/key.txt", format!("{accepted}\n"));
+    repo.git(&["add", "-A"]);
+    let (_, report) = staged(repo.path());
+    let fingerprint = report["findings"][0]["fingerprint"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(fingerprint.len(), 32, "{report}");
+    repo.write(
+        ".secretgateignore",
+        format!("{fingerprint} fixtures/key.txt # test fixture\n"),
+    );
+    repo.git(&["add", "-A"]);
+    let passed = git_commit(&repo, bin);
+    assert!(
+        passed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&passed.stderr)
+    );
+
+    repo.write("app.py", format!("KEY = '{}'\n", anthropic_key(221)));
+    repo.git(&["add", "-A"]);
+    let blocked = git_commit(&repo, bin);
+    assert!(!blocked.status.success(), "a new secret went through");
+}
+
+#[test]
+fn hook_honours_a_baseline_named_in_the_repository_config() {
+    let bin = assert_cmd::cargo::cargo_bin("secretgate");
+    let bin = bin.to_str().unwrap_or_default();
+    let repo = Repo::new();
+    repo.write("README.md", "hello\n");
+    repo.commit("base");
+    install_hook(&repo);
+
+    let old = anthropic_key(230);
+    repo.write("legacy/config.txt", format!("{old}\n"));
+    repo.git(&["add", "-A"]);
+    let output = secretgate()
+        .current_dir(repo.path())
+        .args([
+            "staged",
+            "--format",
+            "json",
+            "-o",
+            "secretgate-baseline.json",
+        ])
+        .output()
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(output.status.code(), Some(1));
+    repo.write(
+        ".secretgate.toml",
+        "[allow]\nbaseline = \"secretgate-baseline.json\"\n",
+    );
+    repo.git(&["add", "-A"]);
+    let passed = git_commit(&repo, bin);
+    assert!(
+        passed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&passed.stderr)
+    );
+
+    repo.write("app.py", format!("KEY = '{}'\n", anthropic_key(231)));
+    repo.git(&["add", "-A"]);
+    let blocked = git_commit(&repo, bin);
+    assert!(!blocked.status.success(), "a new secret went through");
+}

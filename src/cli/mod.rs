@@ -204,7 +204,11 @@ impl AllowArgs {
             Some(path) => Some(path.clone()),
             None => existing(crate::allow::IGNORE_FILE_NAME),
         };
-        let allow = crate::allow::AllowList::load(ignore.as_deref(), self.baseline.as_deref())?;
+        let baseline = self
+            .baseline
+            .clone()
+            .or_else(|| config.as_ref().and_then(|c| c.baseline.clone()));
+        let allow = crate::allow::AllowList::load(ignore.as_deref(), baseline.as_deref())?;
         Ok(Policy { config, allow })
     }
 
