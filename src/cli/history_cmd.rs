@@ -5,7 +5,6 @@ use std::time::Instant;
 
 use super::{ExitStatus, HistoryArgs};
 use crate::pipeline::{Collector, attach_history};
-use crate::report::Format;
 use crate::sources::SourceItem;
 use crate::sources::git::{self, History, HistoryOptions, ReadOptions, RevRange};
 
@@ -75,10 +74,8 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
 
     let status = ExitStatus::of(&outcome);
     // A hook says nothing when all is well.
-    let quiet_hook = args.pre_push
-        && status == ExitStatus::Clean
-        && args.output.format == Format::Human
-        && args.output.output.is_none();
+    let quiet_hook =
+        args.pre_push && status == ExitStatus::Clean && args.output.is_human_on_stdout();
     if !quiet_hook {
         args.output
             .write(&outcome, rules_loaded, started.elapsed())?;

@@ -237,6 +237,18 @@ impl OutputArgs {
         rules_loaded: usize,
         elapsed: std::time::Duration,
     ) -> anyhow::Result<()> {
+        self.write_with_epilogue(outcome, rules_loaded, elapsed, None)
+    }
+
+    /// Like [`OutputArgs::write`], with a closing message after human output
+    /// (what a blocked commit should do next); machine formats never get it.
+    pub fn write_with_epilogue(
+        &self,
+        outcome: &crate::pipeline::ScanOutcome,
+        rules_loaded: usize,
+        elapsed: std::time::Duration,
+        epilogue: Option<&str>,
+    ) -> anyhow::Result<()> {
         use crate::report::{ReportOptions, human, json};
         let options = ReportOptions {
             redact: self.redaction(),
@@ -245,11 +257,22 @@ impl OutputArgs {
         };
         let mut out = open_output(self.output.as_ref())?;
         let written = match self.format {
-            Format::Human => human::write(&mut out, outcome, &options),
+            Format::Human => {
+                human::write(&mut out, outcome, &options).and_then(|()| match epilogue {
+                    Some(text) => writeln!(out, "{text}"),
+                    None => Ok(()),
+                })
+            }
             Format::Json => json::write(&mut out, outcome, &options),
         }
         .and_then(|()| out.flush());
         ignore_broken_pipe(written)
+    }
+
+    /// Whether the report is human text on stdout, where a hook that passes
+    /// should print nothing at all.
+    pub fn is_human_on_stdout(&self) -> bool {
+        self.format == Format::Human && self.output.is_none()
     }
 }
 

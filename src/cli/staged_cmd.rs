@@ -1,12 +1,10 @@
 //! `secretgate staged`: the pre-commit gate. Scans what the commit would add
 //! and, when it finds something, says exactly what to do next.
 
-use std::io::Write as _;
 use std::time::Instant;
 
-use super::{ExitStatus, StagedArgs, ignore_broken_pipe, open_output};
+use super::{ExitStatus, StagedArgs};
 use crate::pipeline::Collector;
-use crate::report::{Format, ReportOptions, human, json};
 use crate::sources::SourceItem;
 use crate::sources::staged::{open, staged_changes};
 
@@ -39,38 +37,24 @@ pub fn run(args: &StagedArgs) -> anyhow::Result<ExitStatus> {
     args.allow.apply(&allow, &mut outcome);
     let status = ExitStatus::of(&outcome);
 
-    let report_options = ReportOptions {
-        redact: args.output.redaction(),
-        rules_loaded,
-        elapsed: started.elapsed(),
-    };
-    let quiet_success = status == ExitStatus::Clean
-        && !args.verbose
-        && args.output.format == Format::Human
-        && args.output.output.is_none();
-    if quiet_success {
+    if status == ExitStatus::Clean && !args.verbose && args.output.is_human_on_stdout() {
         return Ok(status);
     }
-    let mut out = open_output(args.output.output.as_ref())?;
-    let written = match args.output.format {
-        Format::Human => human::write(&mut out, &outcome, &report_options).and_then(|()| {
-            if status == ExitStatus::Findings {
-                writeln!(
-                    out,
-                    "secretgate: commit blocked: the staged changes add {} secret finding(s).\n  \
-                     fix:   remove the secret from the file, `git add` it again, and rotate the secret\n  \
-                     \x20      (it may already be in your shell history, editor backups or CI logs)\n  \
-                     allow: if it is a false alarm, add `secretgate:allow` in a comment on that line\n  \
-                     bypass once, knowingly: git commit --no-verify",
-                    outcome.findings.len()
-                )
-            } else {
-                Ok(())
-            }
-        }),
-        Format::Json => json::write(&mut out, &outcome, &report_options),
-    }
-    .and_then(|()| out.flush());
-    ignore_broken_pipe(written)?;
+    let epilogue = (status == ExitStatus::Findings).then(|| {
+        format!(
+            "secretgate: commit blocked: the staged changes add {} secret finding(s).\n  \
+             fix:   remove the secret from the file, `git add` it again, and rotate the secret\n  \
+             \x20      (it may already be in your shell history, editor backups or CI logs)\n  \
+             allow: if it is a false alarm, add `secretgate:allow` in a comment on that line\n  \
+             bypass once, knowingly: git commit --no-verify",
+            outcome.findings.len()
+        )
+    });
+    args.output.write_with_epilogue(
+        &outcome,
+        rules_loaded,
+        started.elapsed(),
+        epilogue.as_deref(),
+    )?;
     Ok(status)
 }
