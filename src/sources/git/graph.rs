@@ -61,44 +61,33 @@ pub(super) fn walk(
             Some(child) => format!("commit {id} (parent of {child})"),
             None => format!("commit {id}"),
         };
-        let data = match repo.objects.try_find(&id, &mut buf) {
-            Ok(Some(data)) if data.kind == Kind::Commit => data,
-            Ok(Some(data)) => {
-                failed.insert(id);
-                skipped.push(Skipped {
-                    path: "<commit>".to_string(),
-                    reason: SkipReason::CorruptObject,
-                    detail: format!("{}: expected a commit, found a {}", what(), data.kind),
-                });
-                continue;
+        // Why this commit cannot be read, if it cannot: recorded once, and
+        // the walk goes on without it.
+        let decoded = match repo.objects.try_find(&id, &mut buf) {
+            Ok(Some(data)) if data.kind == Kind::Commit => {
+                match CommitRef::from_bytes(data.data, hash) {
+                    Ok(commit) => Ok(commit),
+                    Err(err) => Err((SkipReason::CorruptObject, format!("{}: {err:#}", what()))),
+                }
             }
-            Ok(None) => {
-                failed.insert(id);
-                skipped.push(Skipped {
-                    path: "<commit>".to_string(),
-                    reason: SkipReason::MissingObject,
-                    detail: format!("{} is not in the repository", what()),
-                });
-                continue;
-            }
-            Err(err) => {
-                failed.insert(id);
-                skipped.push(Skipped {
-                    path: "<commit>".to_string(),
-                    reason: SkipReason::CorruptObject,
-                    detail: format!("{}: {err:#}", what()),
-                });
-                continue;
-            }
+            Ok(Some(data)) => Err((
+                SkipReason::CorruptObject,
+                format!("{}: expected a commit, found a {}", what(), data.kind),
+            )),
+            Ok(None) => Err((
+                SkipReason::MissingObject,
+                format!("{} is not in the repository", what()),
+            )),
+            Err(err) => Err((SkipReason::CorruptObject, format!("{}: {err:#}", what()))),
         };
-        let commit = match CommitRef::from_bytes(data.data, hash) {
+        let commit = match decoded {
             Ok(commit) => commit,
-            Err(err) => {
+            Err((reason, detail)) => {
                 failed.insert(id);
                 skipped.push(Skipped {
                     path: "<commit>".to_string(),
-                    reason: SkipReason::CorruptObject,
-                    detail: format!("{}: {err:#}", what()),
+                    reason,
+                    detail,
                 });
                 continue;
             }
