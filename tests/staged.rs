@@ -158,6 +158,23 @@ fn install_hook(repo: &Repo) {
     std::fs::copy(&hook, &target).unwrap_or_else(|err| panic!("{err}"));
 }
 
+/// The binary under test, as a path the hooks can run.
+fn secretgate_bin() -> String {
+    assert_cmd::cargo::cargo_bin("secretgate")
+        .to_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A repository with one commit and hooks/pre-commit installed.
+fn repo_with_hook() -> Repo {
+    let repo = Repo::new();
+    repo.write("README.md", "hello\n");
+    repo.commit("base");
+    install_hook(&repo);
+    repo
+}
+
 fn git_commit(repo: &Repo, secretgate_bin: &str) -> std::process::Output {
     git_command(repo.path(), DATE)
         .env("SECRETGATE", secretgate_bin)
@@ -169,12 +186,8 @@ fn git_commit(repo: &Repo, secretgate_bin: &str) -> std::process::Output {
 
 #[test]
 fn hook_blocks_a_real_commit_with_a_secret_and_lets_a_clean_one_through() {
-    let bin = assert_cmd::cargo::cargo_bin("secretgate");
-    let bin = bin.to_str().unwrap_or_default();
-    let repo = Repo::new();
-    repo.write("README.md", "hello\n");
-    repo.commit("base");
-    install_hook(&repo);
+    let bin = &secretgate_bin();
+    let repo = repo_with_hook();
 
     repo.write(
         "app.ts",
@@ -223,10 +236,7 @@ fn hook_blocks_a_real_commit_with_a_secret_and_lets_a_clean_one_through() {
 
 #[test]
 fn hook_fails_closed_when_secretgate_is_missing() {
-    let repo = Repo::new();
-    repo.write("README.md", "hello\n");
-    repo.commit("base");
-    install_hook(&repo);
+    let repo = repo_with_hook();
     repo.write("notes.txt", "nothing secret\n");
     repo.git(&["add", "notes.txt"]);
     let output = git_commit(&repo, "/nonexistent/secretgate");
@@ -238,8 +248,7 @@ fn hook_fails_closed_when_secretgate_is_missing() {
 
 #[test]
 fn pre_push_hook_blocks_new_secrets_but_not_already_pushed_history() {
-    let bin = assert_cmd::cargo::cargo_bin("secretgate");
-    let bin = bin.to_str().unwrap_or_default();
+    let bin = &secretgate_bin();
     let remote = Tree::new();
     run_git(remote.path(), DATE, &["init", "-q", "--bare"]);
     let remote_url = remote.path().to_str().unwrap_or_default().to_string();
@@ -302,12 +311,8 @@ fn pre_push_hook_blocks_new_secrets_but_not_already_pushed_history() {
 
 #[test]
 fn hook_lets_an_accepted_secret_through_and_blocks_a_new_one() {
-    let bin = assert_cmd::cargo::cargo_bin("secretgate");
-    let bin = bin.to_str().unwrap_or_default();
-    let repo = Repo::new();
-    repo.write("README.md", "hello\n");
-    repo.commit("base");
-    install_hook(&repo);
+    let bin = &secretgate_bin();
+    let repo = repo_with_hook();
 
     let accepted = anthropic_key(220);
     repo.write("fixtures/key.txt", format!("{accepted}\n"));
@@ -338,12 +343,8 @@ fn hook_lets_an_accepted_secret_through_and_blocks_a_new_one() {
 
 #[test]
 fn hook_honours_a_baseline_named_in_the_repository_config() {
-    let bin = assert_cmd::cargo::cargo_bin("secretgate");
-    let bin = bin.to_str().unwrap_or_default();
-    let repo = Repo::new();
-    repo.write("README.md", "hello\n");
-    repo.commit("base");
-    install_hook(&repo);
+    let bin = &secretgate_bin();
+    let repo = repo_with_hook();
 
     let old = anthropic_key(230);
     repo.write("legacy/config.txt", format!("{old}\n"));
