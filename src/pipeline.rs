@@ -8,9 +8,10 @@ use std::sync::Mutex;
 use serde::Serialize;
 
 use crate::engine::Engine;
+use crate::engine::delta::{Copy, Reuse};
 use crate::engine::text::{Prepared, prepare};
 use crate::finding::{self, Finding, FindingKind, GitProvenance, Occurrences};
-use crate::sources::git::{History, HistoryStats, Origin, OriginKind};
+use crate::sources::git::{Derived, History, HistoryStats, Origin, OriginKind};
 use crate::sources::staged::{AddedLines, StagedChange};
 use crate::sources::{Blob, SkipReason, Skipped, SourceItem};
 
@@ -90,9 +91,22 @@ impl<'e> Collector<'e> {
 
     /// Scans one item of git history. Findings carry its origin, and a secret
     /// repeated in one blob is reported once: per (rule, secret, blob), at its
-    /// first position.
-    pub fn accept_git(&self, item: SourceItem, origin: &Origin) {
-        let (findings, stats) = self.scan_item(item);
+    /// first position. A blob derived from one scanned before is scanned only
+    /// where it differs; the returned state is what a blob derived from this
+    /// one can reuse.
+    pub fn accept_git(
+        &self,
+        item: SourceItem,
+        origin: &Origin,
+        derived: Option<Derived<'_, Reusable>>,
+    ) -> Option<Reusable> {
+        let (findings, stats, reusable) = match item {
+            SourceItem::Blob(blob) => scan_blob_reusing(self.engine, &blob, derived),
+            skipped @ SourceItem::Skipped(_) => {
+                let (findings, stats) = self.scan_item(skipped);
+                (findings, stats, None)
+            }
+        };
         let mut seen = std::collections::HashSet::new();
         let findings: Vec<Finding> = findings
             .into_iter()
@@ -103,6 +117,7 @@ impl<'e> Collector<'e> {
             })
             .collect();
         self.merge(findings, stats);
+        reusable
     }
 
     /// Scans one staged file and keeps only what the commit adds: secrets on
@@ -168,13 +183,30 @@ impl<'e> Collector<'e> {
     }
 }
 
+use crate::engine::Reusable;
+
 /// Runs the engine and the sensitive-file rules on one blob.
 pub fn scan_blob(engine: &Engine, blob: &Blob) -> (Vec<Finding>, ScanStats) {
+    let (findings, stats, _) = scan_blob_reusing(engine, blob, None);
+    (findings, stats)
+}
+
+/// [`scan_blob`], reusing the scan of the blob's delta base when there is
+/// one; returns what a blob derived from this one can reuse (nothing for
+/// binary or transcoded text, whose bytes are not the text scanned).
+fn scan_blob_reusing(
+    engine: &Engine,
+    blob: &Blob,
+    derived: Option<Derived<'_, Reusable>>,
+) -> (Vec<Finding>, ScanStats, Option<Reusable>) {
     let rules = engine.rules();
     let mut stats = ScanStats::default();
     let mut findings = Vec::new();
-    let text = match prepare(&blob.data) {
-        Prepared::Text { text, .. } => text,
+    let (text, plain) = match prepare(&blob.data) {
+        Prepared::Text {
+            text,
+            transcoded_from,
+        } => (text, transcoded_from.is_none()),
         Prepared::Binary => {
             stats.skipped.push(Skipped {
                 path: blob.path.clone(),
@@ -187,12 +219,28 @@ pub fn scan_blob(engine: &Engine, blob: &Blob) -> (Vec<Finding>, ScanStats) {
                     &blob.path,
                 ));
             }
-            return (findings, stats);
+            return (findings, stats, None);
         }
     };
     stats.scanned = 1;
     stats.bytes = blob.data.len() as u64;
-    let mut matches = engine.scan(&text);
+    let scan = match derived {
+        Some(derived) if plain => {
+            let copies: Vec<Copy> = derived
+                .copies
+                .iter()
+                .map(|c| Copy {
+                    target: c.target,
+                    base: c.base,
+                    len: c.len,
+                })
+                .collect();
+            let reuse = Reuse::new(&text, derived.base, &copies);
+            engine.scan_delta(&text, derived.base_state, &reuse)
+        }
+        _ => engine.scan_full(&text),
+    };
+    let mut matches = scan.matches;
     let before = matches.len();
     matches.retain(|m| !m.allowed);
     stats.allowed = (before - matches.len()) as u64;
@@ -208,7 +256,7 @@ pub fn scan_blob(engine: &Engine, blob: &Blob) -> (Vec<Finding>, ScanStats) {
             &blob.path,
         ));
     }
-    (findings, stats)
+    (findings, stats, plain.then_some(scan.reusable))
 }
 
 /// What is known about a finding's origin before commits are looked up.

@@ -59,11 +59,13 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
         threads,
         max_file_size: args.max_file_size,
     };
-    history.read(&read_options, &|item, origin| {
-        collector.accept_git(item, origin);
+    history.read(&read_options, &|item, origin, derived| {
+        let derived = derived.filter(|_| !args.full_rescan);
+        let reusable = collector.accept_git(item, origin, derived);
         if let Some(bar) = &progress {
             bar.inc(1);
         }
+        reusable
     });
     if let Some(bar) = &progress {
         bar.finish_and_clear();

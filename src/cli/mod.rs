@@ -332,6 +332,12 @@ pub struct HistoryArgs {
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
+    /// Scan every version of every file in full. By default a version stored
+    /// as a delta is scanned only where it differs from its base, with the
+    /// base's matches carried over: the same findings, several times faster.
+    /// This flag is for checking that claim.
+    #[arg(long)]
+    pub full_rescan: bool,
     /// No progress bar and no notes on stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
