@@ -381,7 +381,7 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         let mut carried = 0;
-        for round in 0..30 {
+        for round in 0..40 {
             // A base: a run of examples and filler.
             let mut base = Vec::new();
             for _ in 0..40 {
@@ -396,10 +396,20 @@ mod tests {
                 carried += reuse.reused_bytes();
                 let delta = engine.scan_delta(&next, &state, &reuse);
                 let full = engine.scan_full(&next);
-                assert_eq!(
-                    sorted(delta.matches),
-                    sorted(full.matches),
-                    "round {round} step {step}: delta scan differs from full scan"
+                let (got, want) = (sorted(delta.matches), sorted(full.matches));
+                let missing: Vec<_> = want.iter().filter(|m| !got.contains(m)).collect();
+                let extra: Vec<_> = got.iter().filter(|m| !want.contains(m)).collect();
+                let show = |m: &&(usize, Range<usize>, Range<usize>, Vec<u8>, bool)| {
+                    let id = &engine.rules().rules[m.0].id;
+                    let at = &next[m.1.clone()];
+                    format!("{id} at {:?}: {:?}", m.1, String::from_utf8_lossy(at))
+                };
+                assert!(
+                    missing.is_empty() && extra.is_empty(),
+                    "round {round} step {step}: delta scan differs from full scan\nmissing: {:#?}\nextra: {:#?}\nsegments: {:?}",
+                    missing.iter().map(show).collect::<Vec<_>>(),
+                    extra.iter().map(show).collect::<Vec<_>>(),
+                    reuse.segments,
                 );
                 state = delta.reusable;
                 version = next;

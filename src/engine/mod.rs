@@ -462,12 +462,26 @@ fn resolve_overlaps(matches: &mut Vec<Match>, rules: &[Rule]) {
     if matches.len() < 2 {
         return;
     }
+    // Sorted on everything that tells duplicates apart, so which duplicate
+    // is kept does not depend on the order the matches were found in (a
+    // delta scan finds them in another order than a full scan).
     matches.sort_by(|a, b| {
-        (a.secret_span.start, a.secret_span.end, a.rule).cmp(&(
-            b.secret_span.start,
-            b.secret_span.end,
-            b.rule,
-        ))
+        (
+            a.secret_span.start,
+            a.secret_span.end,
+            a.rule,
+            a.span.start,
+            a.span.end,
+            &a.secret,
+        )
+            .cmp(&(
+                b.secret_span.start,
+                b.secret_span.end,
+                b.rule,
+                b.span.start,
+                b.span.end,
+                &b.secret,
+            ))
     });
     let mut seen = HashSet::new();
     matches.retain(|m| seen.insert((m.rule, m.secret_span.clone(), m.secret.clone())));
