@@ -4,7 +4,8 @@ use std::io::IsTerminal as _;
 use std::time::Instant;
 
 use super::{ExitStatus, HistoryArgs};
-use crate::pipeline::{Collector, attach_history};
+use crate::finding::Finding;
+use crate::pipeline::{Collector, CommitInfos, attach_history};
 use crate::sources::SourceItem;
 use crate::sources::git::{self, History, HistoryOptions, ReadOptions, RevRange};
 
@@ -50,8 +51,30 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
         }
     }
 
-    let collector = Collector::new(&engine);
-    for skipped in history.take_skipped() {
+    let skipped = history.take_skipped();
+    // `--format jsonl` writes each blob's findings as soon as it is scanned,
+    // with the commit's author and date (known from the plan); only
+    // `occurrences` waits for the end (see report::jsonl).
+    let stream = args.output.stream()?;
+    let commits = CommitInfos::new(&history, &engine);
+    let sink = |found: &[Finding]| {
+        if let Some(stream) = &stream {
+            let complete: Vec<Finding> = found
+                .iter()
+                .filter(|f| !args.allow.suppresses(&allow, f))
+                .cloned()
+                .map(|mut f| {
+                    if let Some(git) = f.git.as_mut() {
+                        commits.complete(git);
+                    }
+                    f
+                })
+                .collect();
+            stream.findings(&complete);
+        }
+    };
+    let collector = Collector::new(&engine).with_sink(&sink);
+    for skipped in skipped {
         collector.accept(SourceItem::Skipped(skipped));
     }
     let progress = progress_bar(history.len() as u64, args.quiet);
@@ -72,7 +95,7 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
     }
     let mut outcome = collector.finish();
     args.allow.apply(&allow, &mut outcome);
-    attach_history(&mut outcome, &history);
+    attach_history(&mut outcome, &commits);
 
     let status = ExitStatus::of(&outcome);
     // A hook says nothing when all is well.
@@ -80,7 +103,7 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
         args.pre_push && status == ExitStatus::Clean && args.output.is_human_on_stdout();
     if !quiet_hook {
         args.output
-            .write(&outcome, rules_loaded, started.elapsed())?;
+            .finish(stream, &outcome, rules_loaded, started.elapsed(), None)?;
     }
     Ok(status)
 }

@@ -368,6 +368,56 @@ pub struct RuleSources {
     pub paths: Vec<PathBuf>,
 }
 
+/// A rule as a report describes it once, apart from its findings: SARIF lists
+/// every rule that produced a result with its description, remediation and
+/// links, while each finding carries only the rule's id.
+#[derive(Debug, Clone)]
+pub struct RuleDoc {
+    /// The rule id.
+    pub id: String,
+    /// Human name.
+    pub name: String,
+    /// How bad a leak is.
+    pub severity: Severity,
+    /// `true` for a sensitive-file rule, `false` for a secret rule.
+    pub file: bool,
+    /// What was found and what an attacker can do with it.
+    pub description: String,
+    /// Where and how to rotate (or remove the file).
+    pub remediation: String,
+    /// Documentation links.
+    pub references: Vec<String>,
+}
+
+impl RuleSet {
+    /// The documentation of the rule with this id, secret or file rule.
+    pub fn doc(&self, id: &str) -> Option<RuleDoc> {
+        let secret = self.rules.iter().find(|r| r.id == id).map(|r| RuleDoc {
+            id: r.id.clone(),
+            name: r.name.clone(),
+            severity: r.severity,
+            file: false,
+            description: r.description.clone(),
+            remediation: r.remediation.clone(),
+            references: r.references.clone(),
+        });
+        secret.or_else(|| {
+            self.file_rules
+                .iter()
+                .find(|r| r.id == id)
+                .map(|r| RuleDoc {
+                    id: r.id.clone(),
+                    name: r.name.clone(),
+                    severity: r.severity,
+                    file: true,
+                    description: r.description.clone(),
+                    remediation: r.remediation.clone(),
+                    references: r.references.clone(),
+                })
+        })
+    }
+}
+
 impl RuleSet {
     /// Loads and compiles rules from the given sources, reporting every problem.
     pub fn load(sources: &RuleSources) -> Result<RuleSet, RuleError> {
