@@ -3,8 +3,9 @@
 use std::io::IsTerminal as _;
 use std::time::Instant;
 
-use super::{ExitStatus, HistoryArgs};
+use super::{EmitArgs, ExitStatus, HistoryArgs};
 use crate::pipeline::{Collector, attach_history};
+use crate::report::cleanup::{self, CleanupFiles, Emitted};
 use crate::sources::SourceItem;
 use crate::sources::git::{self, History, HistoryOptions, ReadOptions, RevRange};
 
@@ -73,14 +74,68 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
     attach_history(&mut outcome, &history);
 
     let status = ExitStatus::of(&outcome);
+    let files = CleanupFiles::from_findings(&outcome.findings);
+    let emitted = write_cleanup_files(&args.emit, &files)?;
+    // The plan fits an audit of the whole history; a range or a push is
+    // fixed by amending the new commits instead.
+    let plan = (!outcome.findings.is_empty() && options.range.is_none())
+        .then(|| cleanup::plan(&outcome.findings, &files, &emitted));
     // A hook says nothing when all is well.
     let quiet_hook =
         args.pre_push && status == ExitStatus::Clean && args.output.is_human_on_stdout();
     if !quiet_hook {
-        args.output
-            .write(&outcome, rules_loaded, started.elapsed())?;
+        args.output.write_with_epilogue(
+            &outcome,
+            rules_loaded,
+            started.elapsed(),
+            plan.as_deref(),
+        )?;
     }
     Ok(status)
+}
+
+/// Writes the cleanup files asked for (mode 0600, also when empty, so a
+/// script can rely on them) and says on stderr what each holds.
+fn write_cleanup_files(emit: &EmitArgs, files: &CleanupFiles) -> anyhow::Result<Emitted> {
+    let mut emitted = Emitted::default();
+    let jobs = [
+        (
+            &emit.emit_replacements,
+            "replacements",
+            files.replacements_text(),
+            files.values.len(),
+            "secret value(s) for `git filter-repo --replace-text` / `bfg --replace-text`",
+            "it holds the secrets in clear",
+        ),
+        (
+            &emit.emit_blob_ids,
+            "blob ids",
+            files.blob_ids_text(),
+            files.blob_ids.len(),
+            "blob id(s) of whole secret files for `--strip-blobs-with-ids`",
+            "it points at the secret files",
+        ),
+        (
+            &emit.emit_paths,
+            "paths",
+            files.paths_text(),
+            files.paths.len(),
+            "path(s) of whole secret files for `git filter-repo --invert-paths --paths-from-file`",
+            "it points at the secret files",
+        ),
+    ];
+    for (path, what, content, count, description, holds) in jobs {
+        let Some(path) = path else { continue };
+        cleanup::write_private(path, what, &content)?;
+        eprintln!(
+            "secretgate: wrote {count} {description} to {} (mode 0600); {holds}: keep it out of the repository and delete it after the rewrite",
+            path.display()
+        );
+    }
+    emitted.replacements = emit.emit_replacements.clone();
+    emitted.blob_ids = emit.emit_blob_ids.clone();
+    emitted.paths = emit.emit_paths.clone();
+    Ok(emitted)
 }
 
 /// The commits a push sends, from git's pre-push lines on stdin: every
