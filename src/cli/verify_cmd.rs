@@ -167,9 +167,12 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
             }
         })
         .collect();
+    // A path whose blob is already reported as a survivor adds nothing.
+    let surviving: BTreeSet<gix::ObjectId> = found.survivors.iter().map(|s| s.object).collect();
     let paths: Vec<PathOut> = found
         .paths
         .iter()
+        .filter(|p| !surviving.contains(&p.blob))
         .map(|p| PathOut {
             path: p.path.clone(),
             blob: p.blob.to_string(),
@@ -184,7 +187,11 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
         })
         .collect();
     let clean = survivors.is_empty() && paths.is_empty();
-    let unread: Vec<&Skipped> = found.skipped.iter().filter(|s| s.reason.is_error()).collect();
+    let unread: Vec<&Skipped> = found
+        .skipped
+        .iter()
+        .filter(|s| s.reason.is_error())
+        .collect();
     let status = if !clean {
         ExitStatus::Findings
     } else if !unread.is_empty() {
@@ -406,6 +413,29 @@ fn write_place(out: &mut dyn std::io::Write, place: &PlaceOut) -> std::io::Resul
     }
 }
 
+/// Reflog entries shown per survivor; the JSON output lists them all.
+const SHOWN_REFLOG_ENTRIES: usize = 3;
+
+/// Every ref and index entry, and the first few reflog entries.
+fn write_places(out: &mut dyn std::io::Write, places: &[PlaceOut]) -> std::io::Result<()> {
+    let (reflog, others): (Vec<&PlaceOut>, Vec<&PlaceOut>) =
+        places.iter().partition(|p| place_kind(&p.root) == "reflog");
+    for place in others
+        .iter()
+        .chain(reflog.iter().take(SHOWN_REFLOG_ENTRIES))
+    {
+        write_place(out, place)?;
+    }
+    if reflog.len() > SHOWN_REFLOG_ENTRIES {
+        writeln!(
+            out,
+            "    and {} more reflog entries (--format json lists them)",
+            reflog.len() - SHOWN_REFLOG_ENTRIES
+        )?;
+    }
+    Ok(())
+}
+
 fn write_findings(out: &mut dyn std::io::Write, findings: &[Before]) -> std::io::Result<()> {
     for f in findings {
         match &f.secret {
@@ -443,9 +473,7 @@ fn write_human(
             )?;
         }
         write_findings(out, &s.findings)?;
-        for place in &s.reached_from {
-            write_place(out, place)?;
-        }
+        write_places(out, &s.reached_from)?;
         writeln!(out)?;
     }
     for p in &report.paths {
@@ -455,9 +483,7 @@ fn write_human(
             p.path, p.blob
         )?;
         write_findings(out, &p.findings)?;
-        for place in &p.reached_from {
-            write_place(out, place)?;
-        }
+        write_places(out, &p.reached_from)?;
         writeln!(out)?;
     }
     if !unread.is_empty() {
@@ -490,7 +516,11 @@ fn write_human(
         summary.objects_scanned,
         summary.refs,
         summary.reflog_entries,
-        if summary.reflog_entries == 1 { "y" } else { "ies" },
+        if summary.reflog_entries == 1 {
+            "y"
+        } else {
+            "ies"
+        },
     );
     if summary.clean && unread.is_empty() {
         writeln!(out, "verified: nothing left; searched {searched}")?;

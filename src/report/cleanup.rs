@@ -87,7 +87,8 @@ impl CleanupFiles {
                     if !finding.path.starts_with('<') {
                         files.paths.insert(finding.path.clone());
                     }
-                    if let Some(occurrences) = finding.git.as_ref().and_then(|g| g.occurrences.as_ref())
+                    if let Some(occurrences) =
+                        finding.git.as_ref().and_then(|g| g.occurrences.as_ref())
                     {
                         files.paths.extend(occurrences.paths.iter().cloned());
                     }
@@ -112,7 +113,10 @@ impl CleanupFiles {
 
     /// The `--paths-from-file` file: one path a line.
     pub fn paths_text(&self) -> String {
-        self.paths.iter().map(|path| path_line(path) + "\n").collect()
+        self.paths
+            .iter()
+            .map(|path| path_line(path) + "\n")
+            .collect()
     }
 }
 
@@ -284,8 +288,11 @@ pub fn plan(findings: &[Finding], files: &CleanupFiles, emitted: &Emitted) -> St
     let mut rules = BTreeSet::new();
     for finding in findings {
         if rules.insert(finding.rule.as_str()) {
-            let first = finding.remediation.lines().next().unwrap_or_default();
-            line(&format!("     - {}: {first}", finding.rule));
+            line(&format!(
+                "     - {}: {}",
+                finding.rule,
+                first_sentence(&finding.remediation)
+            ));
         }
     }
     line("  2. Back up: git clone --mirror . ../backup.git");
@@ -329,8 +336,20 @@ pub fn plan(findings: &[Finding], files: &CleanupFiles, emitted: &Emitted) -> St
     }
     line("     then: git reflog expire --expire=now --all && git gc --prune=now --aggressive");
     line("  4. Verify: secretgate verify --report ../before.json (needs an unredacted -o report)");
-    line("  5. Publish: force-push every branch and tag, have collaborators re-clone, and ask the hosting provider to purge cached views and pull-request refs.");
+    line(
+        "  5. Publish: force-push every branch and tag, have collaborators re-clone, and ask the hosting provider to purge cached views and pull-request refs.",
+    );
     out
+}
+
+/// The first sentence of a rule's remediation, on one line.
+fn first_sentence(text: &str) -> String {
+    let paragraph = text.split("\n\n").next().unwrap_or_default();
+    let joined = paragraph.split_whitespace().collect::<Vec<_>>().join(" ");
+    match joined.find(". ") {
+        Some(end) => joined[..=end].to_string(),
+        None => joined,
+    }
 }
 
 /// `text` quoted for a POSIX shell when it needs it.
@@ -366,13 +385,19 @@ mod tests {
             r"regex:\-\-\-\-\-BEGIN\x20KEY\-\-\-\-\-\nQUJD\n\-\-\-\-\-END\x20KEY\-\-\-\-\-==>***REMOVED***"
         );
         assert_eq!(replacement_line(" lead"), r"regex:\x20lead==>***REMOVED***");
-        assert_eq!(replacement_line("trail\t"), r"regex:trail\t==>***REMOVED***");
+        assert_eq!(
+            replacement_line("trail\t"),
+            r"regex:trail\t==>***REMOVED***"
+        );
         assert_eq!(replacement_line("a\r\nb"), r"regex:a\r\nb==>***REMOVED***");
         assert_eq!(
             replacement_line("regex:x"),
             r"regex:regex\:x==>***REMOVED***"
         );
-        assert_eq!(replacement_line("glob:*"), r"regex:glob\:\*==>***REMOVED***");
+        assert_eq!(
+            replacement_line("glob:*"),
+            r"regex:glob\:\*==>***REMOVED***"
+        );
         assert_eq!(
             replacement_line("literal:q"),
             r"regex:literal\:q==>***REMOVED***"
@@ -418,7 +443,11 @@ mod tests {
     #[test]
     fn encoded_secrets_are_replaced_as_stored() {
         // "user:pass" in base64, inside a header.
-        let f = finding("user:pass", "Authorization: Basic dXNlcjpwYXNz", Some("base64"));
+        let f = finding(
+            "user:pass",
+            "Authorization: Basic dXNlcjpwYXNz",
+            Some("base64"),
+        );
         assert_eq!(stored_values(&f), ["dXNlcjpwYXNz"]);
         // A Kubernetes value decoded to more than the secret: the match is the value.
         let f = finding("tars2026", "dGFyczIwMjYK", Some("base64"));

@@ -519,9 +519,7 @@ fn resolve(
 ) -> Option<Target> {
     match found {
         Found::Object(i) => Some(Target::Object(i)),
-        Found::MaybePath(blob) => paths
-            .contains(path)
-            .then(|| target_of_path(path, blob)),
+        Found::MaybePath(blob) => paths.contains(path).then(|| target_of_path(path, blob)),
     }
 }
 
