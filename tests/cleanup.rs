@@ -574,3 +574,45 @@ fn emitted_files_skip_accepted_findings_and_are_private() -> TestResult {
     }
     Ok(())
 }
+
+#[test]
+fn readme_expire_steps_remove_refs_original() -> TestResult {
+    let ws = Workspace::new();
+    let key = anthropic_key(341);
+    ws.write("README.md", "hello\n");
+    ws.commit("first");
+    ws.write("config.txt", format!("K={key}\n"));
+    ws.commit("oops");
+    let output = ws.secretgate(&[
+        "history",
+        "--format",
+        "json",
+        "--no-redact",
+        "-o",
+        "../before.json",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    // What git filter-branch leaves: the old tip under refs/original/.
+    ws.git(&["update-ref", "refs/original/refs/heads/main", "HEAD"]);
+    ws.git(&["reset", "-q", "--hard", "HEAD~1"]);
+
+    let output = ws.secretgate(&["verify", "--report", "../before.json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains(
+            "reached from refs/original/refs/heads/main (backup ref of git filter-branch)"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("reached from refs/heads/main:"), "{text}");
+
+    for line in readme_commands("expire") {
+        ws.sh_expect(&line, 0);
+    }
+    assert!(ws.git(&["for-each-ref", "refs/original"]).is_empty());
+    for line in readme_commands("verify") {
+        ws.sh_expect(&line, 0);
+    }
+    Ok(())
+}

@@ -97,7 +97,6 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
 /// Writes the cleanup files asked for (mode 0600, also when empty, so a
 /// script can rely on them) and says on stderr what each holds.
 fn write_cleanup_files(emit: &EmitArgs, files: &CleanupFiles) -> anyhow::Result<Emitted> {
-    let mut emitted = Emitted::default();
     let jobs = [
         (
             &emit.emit_replacements,
@@ -132,10 +131,11 @@ fn write_cleanup_files(emit: &EmitArgs, files: &CleanupFiles) -> anyhow::Result<
             path.display()
         );
     }
-    emitted.replacements = emit.emit_replacements.clone();
-    emitted.blob_ids = emit.emit_blob_ids.clone();
-    emitted.paths = emit.emit_paths.clone();
-    Ok(emitted)
+    Ok(Emitted {
+        replacements: emit.emit_replacements.clone(),
+        blob_ids: emit.emit_blob_ids.clone(),
+        paths: emit.emit_paths.clone(),
+    })
 }
 
 /// The commits a push sends, from git's pre-push lines on stdin: every

@@ -365,28 +365,37 @@ fn next_steps(survivors: &[SurvivorOut], paths: &[PathOut], clean: bool) -> Vec<
     let messages = survivors
         .iter()
         .any(|s| s.reachable && matches!(s.kind, "commit" | "tag"));
+    let whole_files = !paths.is_empty()
+        || survivors
+            .iter()
+            .any(|s| s.findings.iter().any(|f| f.secret.is_none()));
+    // Staged content outside HEAD: a rewrite does not touch the index.
+    let only_staged = survivors.iter().any(|s| {
+        let roots = || s.reached_from.iter().map(|p| p.root.as_str());
+        roots().any(|r| r == "index") && !roots().any(|r| r == "HEAD")
+    });
     let mut steps = Vec::new();
     if kinds.contains("ref") {
         let mut command =
-            "Rewrite again, the refs above still hold them: git filter-repo --replace-text REPLACEMENTS"
+            "Rewrite, the refs above still hold them: git filter-repo --replace-text REPLACEMENTS"
                 .to_string();
         if messages {
             command.push_str(" --replace-message REPLACEMENTS");
         }
-        if !paths.is_empty() {
+        if whole_files {
             command.push_str(" --invert-paths --paths-from-file PATHS");
         }
         command.push_str(" --force");
         steps.push(command);
     }
-    if kinds.contains("index") {
+    if only_staged {
         steps.push(
             "Unstage them: git reset --hard (or git rm --cached PATH), after saving what you need"
                 .to_string(),
         );
     }
     steps.push(
-        "Delete refs/original/: git for-each-ref --format='delete %(refname)' refs/original | git update-ref --stdin".to_string(),
+        "Delete refs/original/ (git filter-branch's backup), if any: git for-each-ref --format='delete %(refname)' refs/original | git update-ref --stdin".to_string(),
     );
     steps.push(
         "Expire the reflogs and prune: git reflog expire --expire=now --all && git gc --prune=now --aggressive".to_string(),

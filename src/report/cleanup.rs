@@ -457,6 +457,41 @@ mod tests {
     }
 
     #[test]
+    fn the_plan_rewrites_messages_only_when_secrets_are_in_them() {
+        let mut in_message = finding("m-secret", "m-secret", None);
+        in_message.git = Some(crate::finding::GitProvenance {
+            commit: Some("c".into()),
+            ..Default::default()
+        });
+        let in_file = finding("f-secret", "f-secret", None);
+        let emitted = Emitted {
+            replacements: Some(PathBuf::from("../my replacements.txt")),
+            ..Emitted::default()
+        };
+        let files = CleanupFiles::from_findings(std::slice::from_ref(&in_file));
+        let text = plan(std::slice::from_ref(&in_file), &files, &emitted);
+        assert!(text.contains("git filter-repo --replace-text '../my replacements.txt' --force"));
+        assert!(text.contains("- r: Rotate it."), "{text}");
+        let both = [in_file, in_message];
+        let files = CleanupFiles::from_findings(&both);
+        assert!(files.in_messages);
+        let plan = plan(&both, &files, &Emitted::default());
+        assert!(
+            plan.contains("--replace-text REPLACEMENTS --replace-message REPLACEMENTS --force")
+        );
+        assert!(plan.contains("--emit-replacements REPLACEMENTS"), "{plan}");
+    }
+
+    #[test]
+    fn first_sentences_are_one_line() {
+        assert_eq!(
+            first_sentence("Revoke the key at\nthe console. Then rotate.\n\nMore."),
+            "Revoke the key at the console."
+        );
+        assert_eq!(first_sentence("No period"), "No period");
+    }
+
+    #[test]
     fn files_are_sorted_and_deduplicated() {
         let findings = [
             finding("b-secret", "b-secret", None),

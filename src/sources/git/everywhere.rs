@@ -467,7 +467,18 @@ fn trace(repo: &gix::Repository, query: &Query, result: &mut Everywhere) {
     }
 
     // The index: what is staged is kept by `git gc` too.
-    if let Ok(index) = repo.index_or_empty() {
+    let index = match repo.index_or_empty() {
+        Ok(index) => Some(index),
+        Err(err) => {
+            result.skipped.push(Skipped {
+                path: "<index>".to_string(),
+                reason: SkipReason::Unreadable,
+                detail: format!("cannot read the index: {err:#}"),
+            });
+            None
+        }
+    };
+    if let Some(index) = index {
         for entry in index.entries() {
             let path = entry.path(&index).to_string();
             let target = if let Some(&i) = by_id.get(&entry.id) {
