@@ -616,3 +616,106 @@ fn readme_expire_steps_remove_refs_original() -> TestResult {
     }
     Ok(())
 }
+
+#[test]
+fn verify_searches_alternates() -> TestResult {
+    let origin = Workspace::new();
+    let key = anthropic_key(351);
+    origin.write("s.txt", format!("K={key}\n"));
+    origin.commit("first");
+    // A clone that borrows every object from the origin through alternates.
+    let ws = Workspace::new();
+    std::fs::remove_dir_all(ws.repo())?;
+    run_git(
+        ws.dir.path(),
+        DATE,
+        &[
+            "clone",
+            "-q",
+            "--shared",
+            &origin.repo().display().to_string(),
+            "repo",
+        ],
+    );
+    let output = ws.secretgate(&[
+        "history",
+        "--format",
+        "json",
+        "--no-redact",
+        "-o",
+        "../before.json",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let own = ws.git(&["count-objects", "-v"]);
+    assert!(
+        own.contains("count: 0") && own.contains("in-pack: 0"),
+        "{own}"
+    );
+
+    let output = ws.secretgate(&["verify", "--report", "../before.json", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let report = json_report(&output);
+    assert_eq!(
+        report["survivors"][0]["findings"][0]["secret"],
+        key.as_str()
+    );
+    Ok(())
+}
+
+#[test]
+fn unreadable_objects_are_an_error_unless_survivors_are_found() -> TestResult {
+    let ws = Workspace::new();
+    let key = anthropic_key(361);
+    ws.write("s.txt", format!("K={key}\n"));
+    ws.commit("first");
+    let output = ws.secretgate(&[
+        "history",
+        "--format",
+        "json",
+        "--no-redact",
+        "-o",
+        "../before.json",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    // A loose object file that is not a zlib stream.
+    let dir = ws.repo().join(".git/objects/ab");
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(
+        dir.join("cdef0123456789abcdef0123456789abcdef01"),
+        b"not an object",
+    )?;
+
+    // The secret is still there: exit 1, and the unreadable object is named.
+    let output = ws.secretgate(&["verify", "--report", "../before.json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("could not read 1 object(s)"), "{text}");
+    assert!(
+        text.contains("abcdef0123456789abcdef0123456789abcdef01"),
+        "{text}"
+    );
+    assert!(
+        text.contains("exit 1 because survivors were found"),
+        "{text}"
+    );
+
+    // Secret gone, object still unreadable: exit 2.
+    ws.git(&["rm", "-q", "s.txt"]);
+    ws.git(&["commit", "-q", "--amend", "--allow-empty", "-m", "first"]);
+    ws.git(&["reflog", "expire", "--expire=now", "--all"]);
+    ws.git(&["prune", "--expire=now"]);
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(
+        dir.join("cdef0123456789abcdef0123456789abcdef01"),
+        b"not an object",
+    )?;
+    let output = ws.secretgate(&["verify", "--report", "../before.json", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(2));
+    let report = json_report(&output);
+    assert_eq!(report["summary"]["clean"], true);
+    assert_eq!(
+        report["summary"]["skipped"]["by_reason"]["corrupt_object"],
+        1
+    );
+    Ok(())
+}

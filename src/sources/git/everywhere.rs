@@ -550,6 +550,8 @@ struct TreeWalker<'r> {
     /// Every suffix (`a/b/.env`, `b/.env`, `.env`) of every searched path.
     suffixes: HashSet<String>,
     memo: HashMap<ObjectId, Rc<Vec<(Found, String)>>>,
+    /// Shared by every tree that holds nothing of interest (nearly all).
+    empty: Rc<Vec<(Found, String)>>,
     buf: Vec<u8>,
 }
 
@@ -573,6 +575,7 @@ impl<'r> TreeWalker<'r> {
             by_id,
             suffixes,
             memo: HashMap::new(),
+            empty: Rc::new(Vec::new()),
             buf: Vec::new(),
         }
     }
@@ -618,7 +621,11 @@ impl<'r> TreeWalker<'r> {
                 out.push((Found::MaybePath(id), name));
             }
         }
-        let out = Rc::new(out);
+        let out = if out.is_empty() {
+            Rc::clone(&self.empty)
+        } else {
+            Rc::new(out)
+        };
         self.memo.insert(tree, Rc::clone(&out));
         out
     }
