@@ -566,6 +566,11 @@ fn emitted_files_skip_accepted_findings_and_are_private() -> TestResult {
         format!("{kept}==>***REMOVED***\n")
     );
     assert_eq!(std::fs::read_to_string(ws.outside("b.txt"))?, "");
+    // Never to stdout.
+    let output = ws.secretgate(&["history", "--emit-replacements", "-"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(!String::from_utf8_lossy(&output.stdout).contains(&kept));
+    assert!(!ws.repo().join("-").exists());
     #[cfg(unix)]
     for name in ["r.txt", "b.txt"] {
         use std::os::unix::fs::PermissionsExt as _;

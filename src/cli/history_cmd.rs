@@ -12,6 +12,7 @@ use crate::sources::git::{self, History, HistoryOptions, ReadOptions, RevRange};
 /// Plans the history, scans every planned blob and message, and writes the report.
 pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
     let started = Instant::now();
+    refuse_stdout(&args.emit)?;
     let allow = args.allow.load(&args.repo)?;
     let (engine, rules_loaded) = args.rules.engine(&allow)?;
     let threads = super::worker_threads(args.threads);
@@ -92,6 +93,23 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
         )?;
     }
     Ok(status)
+}
+
+/// Cleanup files locate or hold secrets: they go to files, never to stdout.
+fn refuse_stdout(emit: &EmitArgs) -> anyhow::Result<()> {
+    let asked = [
+        (&emit.emit_replacements, "--emit-replacements"),
+        (&emit.emit_blob_ids, "--emit-blob-ids"),
+        (&emit.emit_paths, "--emit-paths"),
+    ];
+    for (path, flag) in asked {
+        if path.as_ref().is_some_and(|p| p.as_os_str() == "-") {
+            anyhow::bail!(
+                "{flag} never writes to stdout (the file holds or locates secrets); give a file outside the repository, such as ../cleanup.txt"
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Writes the cleanup files asked for (mode 0600, also when empty, so a
