@@ -724,3 +724,51 @@ fn unreadable_objects_are_an_error_unless_survivors_are_found() -> TestResult {
     );
     Ok(())
 }
+
+#[test]
+fn verify_names_linked_work_trees() -> TestResult {
+    let ws = Workspace::new();
+    ws.write("README.md", "hello\n");
+    ws.commit("first");
+    let other = ws.outside("other");
+    ws.git(&[
+        "worktree",
+        "add",
+        "-q",
+        "--detach",
+        &other.display().to_string(),
+    ]);
+    let key = anthropic_key(371);
+    std::fs::write(other.join("s.txt"), format!("K={key}\n"))?;
+    run_git(&other, DATE, &["add", "s.txt"]);
+    run_git(
+        &other,
+        DATE,
+        &["commit", "-q", "-m", "in the other work tree"],
+    );
+    let output = ws.secretgate(&[
+        "history",
+        "--all-objects",
+        "--format",
+        "json",
+        "--no-redact",
+        "-o",
+        "../before.json",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+
+    let output = ws.secretgate(&["verify", "--report", "../before.json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("reached from worktrees/other/HEAD: commit"),
+        "{text}"
+    );
+    assert!(
+        text.contains("reached from worktrees/other/index (staged in the index): s.txt"),
+        "{text}"
+    );
+    assert!(!text.contains("unreachable object"), "{text}");
+    assert!(text.contains("git worktree remove"), "{text}");
+    Ok(())
+}

@@ -336,7 +336,7 @@ fn read_report(path: &std::path::Path) -> anyhow::Result<Wanted> {
 
 /// Whether a place is a reflog entry, the index, `refs/original/`, or a ref.
 fn place_kind(root: &str) -> &'static str {
-    if root == "index" {
+    if root == "index" || root.ends_with("/index") {
         "index"
     } else if root.contains("@{") {
         "reflog"
@@ -372,8 +372,14 @@ fn next_steps(survivors: &[SurvivorOut], paths: &[PathOut], clean: bool) -> Vec<
     // Staged content outside HEAD: a rewrite does not touch the index.
     let only_staged = survivors.iter().any(|s| {
         let roots = || s.reached_from.iter().map(|p| p.root.as_str());
-        roots().any(|r| r == "index") && !roots().any(|r| r == "HEAD")
+        roots().any(|r| place_kind(r) == "index")
+            && !roots().any(|r| r == "HEAD" || r.ends_with("/HEAD"))
     });
+    let other_worktrees = survivors
+        .iter()
+        .flat_map(|s| &s.reached_from)
+        .chain(paths.iter().flat_map(|p| &p.reached_from))
+        .any(|p| p.root.starts_with("worktrees/"));
     let mut steps = Vec::new();
     if kinds.contains("ref") {
         let mut command =
@@ -387,6 +393,11 @@ fn next_steps(survivors: &[SurvivorOut], paths: &[PathOut], clean: bool) -> Vec<
         }
         command.push_str(" --force");
         steps.push(command);
+    }
+    if other_worktrees {
+        steps.push(
+            "Remove the other work trees first (git worktree list; git worktree remove PATH): a rewrite does not reach their HEAD and index".to_string(),
+        );
     }
     if only_staged {
         steps.push(

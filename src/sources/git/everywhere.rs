@@ -466,19 +466,19 @@ fn trace(repo: &gix::Repository, query: &Query, result: &mut Everywhere) {
         }
     }
 
-    // The index: what is staged is kept by `git gc` too.
-    let index = match repo.index_or_empty() {
-        Ok(index) => Some(index),
-        Err(err) => {
-            result.skipped.push(Skipped {
-                path: "<index>".to_string(),
-                reason: SkipReason::Unreadable,
-                detail: format!("cannot read the index: {err:#}"),
-            });
-            None
-        }
-    };
-    if let Some(index) = index {
+    // Every work tree's index: what is staged is kept by `git gc` too.
+    for (worktree, label) in worktrees(repo) {
+        let index = match worktree.index_or_empty() {
+            Ok(index) => index,
+            Err(err) => {
+                result.skipped.push(Skipped {
+                    path: format!("<{label}>"),
+                    reason: SkipReason::Unreadable,
+                    detail: format!("cannot read the {label}: {err:#}"),
+                });
+                continue;
+            }
+        };
         for entry in index.entries() {
             let path = entry.path(&index).to_string();
             let target = if let Some(&i) = by_id.get(&entry.id) {
@@ -492,7 +492,7 @@ fn trace(repo: &gix::Repository, query: &Query, result: &mut Everywhere) {
                 places.insert((
                     target,
                     Place {
-                        root: "index".to_string(),
+                        root: label.clone(),
                         commit: None,
                         path,
                     },
@@ -703,12 +703,46 @@ fn roots(repo: &gix::Repository, result: &mut Everywhere) -> Vec<(String, Object
         }
         add_log(&name, reference, &mut roots, result);
     }
-    if let Ok(Some(head)) = repo.try_find_reference("HEAD") {
-        result.stats.refs += 1;
-        if let Ok(id) = repo.head_id() {
-            roots.push(("HEAD".to_string(), id.detach()));
+    // Each work tree has its own HEAD and HEAD reflog.
+    for (worktree, label) in worktrees(repo) {
+        let name = match label.strip_suffix("index") {
+            Some(prefix) => format!("{prefix}HEAD"),
+            None => "HEAD".to_string(),
+        };
+        if let Ok(Some(head)) = worktree.try_find_reference("HEAD") {
+            result.stats.refs += 1;
+            if let Ok(id) = worktree.head_id() {
+                roots.push((name.clone(), id.detach()));
+            }
+            add_log(&name, &head, &mut roots, result);
         }
-        add_log("HEAD", &head, &mut roots, result);
     }
     roots
+}
+
+/// The main work tree (or bare repository) and every linked work tree, each
+/// with the label of its index: `index`, or `worktrees/<id>/index`.
+fn worktrees(repo: &gix::Repository) -> Vec<(gix::Repository, String)> {
+    let label = |worktree: &gix::Repository| {
+        if worktree.kind() == gix::repository::Kind::LinkedWorkTree {
+            let id = worktree
+                .git_dir()
+                .file_name()
+                .map(|name| name.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            format!("worktrees/{id}/index")
+        } else {
+            "index".to_string()
+        }
+    };
+    match repo.worktrees_including_main() {
+        Ok(all) => all
+            .flatten()
+            .map(|worktree| {
+                let name = label(&worktree);
+                (worktree, name)
+            })
+            .collect(),
+        Err(_) => vec![(repo.clone(), label(repo))],
+    }
 }
