@@ -3,7 +3,8 @@
 //! alternates; reachable or not) is searched for exact byte strings, and each
 //! object found is traced back to what keeps it alive — refs (including
 //! `refs/original/` and `refs/stash`), every reflog entry (HEAD's and the
-//! stash's included) and the index — with the commit and path where it sits.
+//! stash's included), and the HEAD and index of every work tree — with the
+//! commit and path where it sits.
 //!
 //! Why objects and not history: a rewrite leaves the old objects on disk
 //! until reflogs expire and `git gc` prunes them, and a push of any ref that
@@ -592,6 +593,8 @@ impl<'r> TreeWalker<'r> {
             return Rc::clone(known);
         }
         let mut children: Vec<(ObjectId, String, bool)> = Vec::new();
+        // A tree that cannot be read is counted by the object search (it is
+        // in the database) or does not exist (nothing to find in it).
         if let Ok(Some(data)) = self.repo.objects.try_find(&tree, &mut self.buf) {
             for entry in TreeRefIter::from_bytes(data.data, self.repo.object_hash()).flatten() {
                 let is_tree = entry.mode.is_tree();
