@@ -15,6 +15,7 @@
 //! bases stay in each worker's cache. The source never calls the engine: it
 //! hands blobs and their [`Origin`] to a sink.
 
+pub mod everywhere;
 mod graph;
 mod pack;
 mod read;
