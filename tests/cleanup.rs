@@ -772,3 +772,26 @@ fn verify_names_linked_work_trees() -> TestResult {
     assert!(text.contains("git worktree remove"), "{text}");
     Ok(())
 }
+
+/// `verify` reports survivors, not findings: the finding formats are refused
+/// with a usage error instead of silently printing something else.
+#[test]
+fn verify_refuses_the_finding_formats() -> Result<(), Box<dyn std::error::Error>> {
+    let repo = common::git::Repo::new();
+    repo.write("README.md", "hello\n");
+    repo.commit("first");
+    let report = repo.path().join("before.json");
+    std::fs::write(&report, r#"{"version":1,"findings":[]}"#)?;
+    for format in ["sarif", "jsonl"] {
+        let output = common::secretgate()
+            .args(["verify", "--report"])
+            .arg(&report)
+            .arg(repo.path())
+            .args(["--format", format])
+            .output()?;
+        assert_eq!(output.status.code(), Some(2), "--format {format}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("--format json"), "{stderr}");
+    }
+    Ok(())
+}

@@ -115,6 +115,14 @@ struct Wanted {
 /// Runs the verification.
 pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
     let started = Instant::now();
+    if matches!(args.format, Format::Jsonl | Format::Sarif) {
+        // Survivors are not findings: no rule, no line, nothing SARIF or the
+        // finding stream could carry faithfully.
+        anyhow::bail!(
+            "`verify` writes `--format human` or `--format json`, not {:?}: it reports surviving secrets and where they live, not findings",
+            args.format
+        );
+    }
     let redact_output = redaction(args);
     let wanted = read_report(&args.report)?;
     let repo = git::open(&args.repo)?;
