@@ -229,12 +229,9 @@ fn probes(id: &gix::oid, bits: usize) -> [usize; 3] {
         buf[..end - at].copy_from_slice(&bytes[at..end]);
         u64::from_le_bytes(buf)
     };
-    let bits = bits as u64;
-    [
-        (word(0) % bits) as usize,
-        (word(8) % bits) as usize,
-        (word(12) % bits) as usize,
-    ]
+    // Multiply-shift maps a 64-bit value onto 0..bits without a division.
+    let reduce = |h: u64| ((u128::from(h) * bits as u128) >> 64) as usize;
+    [reduce(word(0)), reduce(word(8)), reduce(word(12))]
 }
 
 impl TreeIndex {
