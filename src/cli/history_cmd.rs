@@ -34,6 +34,7 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
     let options = HistoryOptions {
         all_objects: args.all_objects,
         range,
+        threads,
     };
     let spinner = show_progress(args.quiet).then(|| {
         let spinner =
