@@ -28,6 +28,8 @@ pub(super) struct Attribution<'r> {
     blobs: gix::hashtable::HashMap<ObjectId, u32>,
     /// (blob, first path, first commit).
     origins: Vec<(ObjectId, String, Option<u32>)>,
+    /// Submodule paths met in scanned trees, with the first commit each named.
+    submodules: std::collections::BTreeMap<String, ObjectId>,
     buf: Vec<u8>,
 }
 
@@ -47,6 +49,7 @@ impl<'r> Attribution<'r> {
             seen_trees: Default::default(),
             blobs: Default::default(),
             origins: Vec::new(),
+            submodules: Default::default(),
             buf: Vec::new(),
         }
     }
@@ -134,20 +137,25 @@ impl<'r> Attribution<'r> {
                 let id = entry.oid.to_owned();
                 if entry.mode.is_tree() {
                     if self.seen_trees.insert(id) {
-                        stack.push((id, join(&dir, &entry.filename.to_string())));
+                        stack.push((id, join(&dir, &crate::sources::path_text(entry.filename))));
                     }
                 } else if entry.mode.is_blob_or_symlink()
                     && let Entry::Vacant(slot) = self.blobs.entry(id)
                 {
                     if record {
                         slot.insert(self.origins.len() as u32);
-                        let path = join(&dir, &entry.filename.to_string());
+                        let path = join(&dir, &crate::sources::path_text(entry.filename));
                         self.origins.push((id, path, commit));
                     } else {
                         slot.insert(EXCLUDED);
                     }
+                } else if entry.mode.is_commit() && record {
+                    // A submodule names a commit of another repository: it
+                    // cannot be read here, so it is reported, never dropped.
+                    self.submodules
+                        .entry(join(&dir, &crate::sources::path_text(entry.filename)))
+                        .or_insert(id);
                 }
-                // Submodule entries name commits of another repository.
             }
         }
     }
@@ -158,6 +166,20 @@ impl<'r> Attribution<'r> {
             .iter()
             .chain(self.blobs.keys())
             .copied()
+            .collect()
+    }
+
+    /// One skip per submodule path: history that lives in another repository.
+    pub fn submodules(&self) -> Vec<Skipped> {
+        self.submodules
+            .iter()
+            .map(|(path, commit)| Skipped {
+                path: path.clone(),
+                reason: SkipReason::Submodule,
+                detail: format!(
+                    "submodule (commit {commit}): its history is another repository and was not scanned; scan its checkout with `secretgate history {path}`"
+                ),
+            })
             .collect()
     }
 
@@ -292,9 +314,9 @@ fn open_frame(
         for entry in TreeRefIter::from_bytes(data.data, repo.object_hash()).flatten() {
             let oid = entry.oid.to_owned();
             if entry.mode.is_tree() {
-                entries.push((true, entry.filename.to_string(), oid));
+                entries.push((true, crate::sources::path_text(entry.filename), oid));
             } else if entry.mode.is_blob_or_symlink() && targets.contains_key(&oid) {
-                entries.push((false, entry.filename.to_string(), oid));
+                entries.push((false, crate::sources::path_text(entry.filename), oid));
             }
         }
     }
