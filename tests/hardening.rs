@@ -573,3 +573,58 @@ fn error_paths_never_show_a_planted_secret() -> TestResult {
 fn path_arg(path: &Path) -> String {
     path.to_str().unwrap_or_default().to_string()
 }
+
+// ------------------------------------------------------------- 2 GB file
+
+#[cfg(unix)]
+#[test]
+fn a_2_gb_file_is_skipped_by_default_and_read_in_bounded_memory_with_no_limit() -> TestResult {
+    use std::io::{Seek, SeekFrom, Write};
+    let tree = Tree::new();
+    let path = tree.path().join("dump.sql");
+    let size: u64 = 2 << 30;
+    let head_key = anthropic_key(620);
+    let edge_key = anthropic_key(621);
+    let tail_key = anthropic_key(622);
+    let mut file = std::fs::File::create(&path)?;
+    // Text at the start, a key straddling the first 16 MiB piece boundary,
+    // a key near the end; the rest is a hole (zeros, no disk).
+    // More than 8 KiB of text first, so the sniff sees text, not the hole.
+    file.write_all("-- dump of the accounts table\n".repeat(1000).as_bytes())?;
+    file.write_all(format!("ANTHROPIC_API_KEY={head_key}\n").as_bytes())?;
+    let edge = (16u64 << 20) - 40;
+    file.seek(SeekFrom::Start(edge))?;
+    file.write_all(format!("\nANTHROPIC_API_KEY={edge_key}\n").as_bytes())?;
+    file.seek(SeekFrom::Start(size - 4096))?;
+    file.write_all(format!("\nANTHROPIC_API_KEY={tail_key}\n").as_bytes())?;
+    file.set_len(size)?;
+    drop(file);
+
+    let (code, report) = scan_json(tree.path(), &[]);
+    assert_eq!(code, 0, "too large is a decision, not an error: {report:#}");
+    assert_eq!(report["summary"]["skipped"]["by_reason"]["too_large"], 1);
+    assert_eq!(report["summary"]["skipped"]["items"][0]["path"], "dump.sql");
+
+    // Under a 1 GiB address-space limit a whole-file read could not even
+    // allocate its buffer: passing means the file was read in pieces.
+    let output = std::process::Command::new("sh")
+        .current_dir(tree.path())
+        .arg("-c")
+        .arg(format!(
+            "ulimit -v 1048576 && exec '{}' scan . --max-file-size 0 --format json",
+            bin()
+        ))
+        .env_remove("CI")
+        .output()?;
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let report = json_report(&output);
+    assert_eq!(only_finding(&report, &head_key)["line"], 1001);
+    // Line 1002 is the hole up to the edge key's line.
+    assert_eq!(only_finding(&report, &edge_key)["line"], 1003);
+    assert_eq!(only_finding(&report, &edge_key)["column"], 19);
+    assert_eq!(only_finding(&report, &tail_key)["line"], 1005);
+    assert_eq!(only_finding(&report, &tail_key)["column"], 19);
+    assert_eq!(report["summary"]["bytes_scanned"], size);
+    assert_eq!(report["summary"]["files_scanned"], 1);
+    Ok(())
+}
