@@ -151,7 +151,16 @@ impl<'e> Collector<'e> {
             Ok(outcome) => outcome,
             Err(poisoned) => poisoned.into_inner(),
         };
-        outcome.findings.sort_by(|a, b| {
+        outcome.sort();
+        outcome
+    }
+}
+
+impl ScanOutcome {
+    /// Sorts findings by path, line and rule, and skips by path: output is
+    /// the same whatever order threads delivered them in.
+    fn sort(&mut self) {
+        self.findings.sort_by(|a, b| {
             let git = |f: &'_ Finding| f.git.as_ref().map(|g| (g.blob.clone(), g.commit.clone()));
             (&a.path, a.line, a.column, &a.rule, git(a)).cmp(&(
                 &b.path,
@@ -161,11 +170,26 @@ impl<'e> Collector<'e> {
                 git(b),
             ))
         });
-        outcome
-            .stats
+        self.stats
             .skipped
             .sort_by(|a, b| (&a.path, a.reason).cmp(&(&b.path, b.reason)));
-        outcome
+    }
+
+    /// Adds a submodule's outcome, its paths under `prefix` (the submodule's
+    /// path in this repository), so one report covers both.
+    pub fn absorb(&mut self, other: ScanOutcome, prefix: &str) {
+        let under = |path: &str| format!("{prefix}/{path}");
+        self.findings
+            .extend(other.findings.into_iter().map(|mut f| {
+                f.path = under(&f.path);
+                f
+            }));
+        let mut stats = other.stats;
+        for skip in &mut stats.skipped {
+            skip.path = under(&skip.path);
+        }
+        self.stats.merge(stats);
+        self.sort();
     }
 }
 

@@ -144,7 +144,7 @@ fn bare_repository_has_nothing_staged_and_a_history() -> TestResult {
 }
 
 #[test]
-fn submodule_history_is_reported_as_not_scanned() -> TestResult {
+fn submodule_history_is_reported_as_not_scanned_or_read_with_recurse_submodules() -> TestResult {
     let inner = Repo::new();
     let key = anthropic_key(405);
     inner.write("k.env", env_line(&key));
@@ -173,7 +173,7 @@ fn submodule_history_is_reported_as_not_scanned() -> TestResult {
     assert!(
         item["detail"]
             .as_str()
-            .is_some_and(|d| d.contains(&commit) && d.contains("secretgate history")),
+            .is_some_and(|d| d.contains(&commit) && d.contains("--recurse-submodules")),
         "{item}"
     );
     // The human report says so too.
@@ -182,11 +182,26 @@ fn submodule_history_is_reported_as_not_scanned() -> TestResult {
         .args(["history", "--quiet"])
         .output()?;
     let text = String::from_utf8_lossy(&output.stdout);
-    assert!(text.contains("submodule"), "{text}");
+    assert!(
+        text.contains("not scanned: 1 submodule(s)") && text.contains("vendor/inner"),
+        "{text}"
+    );
     // Scanning the submodule's checkout as its own repository finds the key.
     let (code, report, _) = history(&outer.path().join("vendor/inner"))?;
     assert_eq!(code, 1);
     assert_eq!(paths_of(&report, &key), ["k.env"]);
+    // So does --recurse-submodules, under the submodule's path, with the
+    // submodule's commit, and the submodule is no longer listed as skipped.
+    let (code, report, stderr) = run_in(
+        outer.path(),
+        &["history", ".", "--quiet", "--recurse-submodules"],
+    )?;
+    assert_eq!(code, 1, "{stderr}");
+    let found = only_finding(&report, &key);
+    assert_eq!(found["path"], "vendor/inner/k.env");
+    assert_eq!(found["commit"], commit.as_str());
+    assert_eq!(found["summary"], "inner key");
+    assert_eq!(report["summary"]["skipped"]["total"], 0, "{report:#}");
     Ok(())
 }
 

@@ -15,6 +15,7 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
     let (engine, rules_loaded) = args.rules.engine(&allow)?;
     let threads = super::worker_threads(args.threads);
     let repo = git::open(&args.repo)?;
+    let superproject = repo.clone();
     let range = match (&args.range, &args.since_commit) {
         _ if args.pre_push => match pre_push_range(&repo, std::io::stdin().lock())? {
             Some(range) => Some(range),
@@ -69,6 +70,13 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
         bar.finish_and_clear();
     }
     let mut outcome = collector.finish();
+    if args.recurse_submodules {
+        let read = ReadOptions {
+            threads,
+            max_file_size: args.max_file_size,
+        };
+        recurse_submodules(&superproject, &engine, &read, &mut outcome, 0);
+    }
     args.allow.apply(&allow, &mut outcome);
     attach_history(&mut outcome, &history);
 
@@ -81,6 +89,91 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
             .write(&outcome, rules_loaded, started.elapsed())?;
     }
     Ok(status)
+}
+
+/// How deep `--recurse-submodules` follows submodules of submodules.
+const MAX_SUBMODULE_DEPTH: usize = 8;
+
+/// Scans the whole history of every submodule `outcome` lists as skipped
+/// whose repository is here (checked out, or in `.git/modules`), and puts its
+/// findings and skips in `outcome` under the submodule's path. A submodule
+/// whose repository is absent stays listed, with what to do.
+fn recurse_submodules(
+    superproject: &gix::ThreadSafeRepository,
+    engine: &crate::engine::Engine,
+    read: &ReadOptions,
+    outcome: &mut crate::pipeline::ScanOutcome,
+    depth: usize,
+) {
+    use crate::sources::SkipReason;
+    let paths: Vec<String> = outcome
+        .stats
+        .skipped
+        .iter()
+        .filter(|s| s.reason == SkipReason::Submodule)
+        .map(|s| s.path.clone())
+        .collect();
+    for path in paths {
+        let Some(repo) = submodule_repository(superproject, &path) else {
+            if let Some(skip) = outcome
+                .stats
+                .skipped
+                .iter_mut()
+                .find(|s| s.reason == SkipReason::Submodule && s.path == path)
+            {
+                skip.detail = format!(
+                    "{}; its repository is not here (run `git submodule update --init` first)",
+                    skip.detail
+                );
+            }
+            continue;
+        };
+        let mut sub = match History::plan(repo.clone(), &HistoryOptions::default()) {
+            Ok(history) => history,
+            Err(err) => {
+                outcome.stats.skipped.push(crate::sources::Skipped {
+                    path: path.clone(),
+                    reason: SkipReason::Unreadable,
+                    detail: format!("submodule repository cannot be read: {err}"),
+                });
+                continue;
+            }
+        };
+        let collector = Collector::new(engine);
+        for skipped in sub.take_skipped() {
+            collector.accept(SourceItem::Skipped(skipped));
+        }
+        sub.read(read, &|item, origin| collector.accept_git(item, origin));
+        let mut sub_outcome = collector.finish();
+        if depth + 1 < MAX_SUBMODULE_DEPTH {
+            recurse_submodules(&repo, engine, read, &mut sub_outcome, depth + 1);
+        }
+        attach_history(&mut sub_outcome, &sub);
+        outcome
+            .stats
+            .skipped
+            .retain(|s| !(s.reason == SkipReason::Submodule && s.path == path));
+        outcome.absorb(sub_outcome, &path);
+    }
+}
+
+/// The repository of the submodule at `path`: its checkout, or its git
+/// directory under the superproject's `modules/`.
+fn submodule_repository(
+    superproject: &gix::ThreadSafeRepository,
+    path: &str,
+) -> Option<gix::ThreadSafeRepository> {
+    let local = superproject.to_thread_local();
+    if let Some(checkout) = local.workdir().map(|dir| dir.join(path))
+        && checkout.join(".git").exists()
+    {
+        return gix::ThreadSafeRepository::open(checkout).ok();
+    }
+    let modules = local.git_dir().join("modules").join(path);
+    modules
+        .is_dir()
+        .then(|| gix::ThreadSafeRepository::open(modules).ok())
+        .flatten()
 }
 
 /// The commits a push sends, from git's pre-push lines on stdin: every

@@ -50,7 +50,7 @@ pub fn write(
     if !submodules.is_empty() {
         writeln!(
             out,
-            "not scanned: {} submodule(s); their history is another repository:",
+            "not scanned: {} submodule(s); their history is another repository (--recurse-submodules reads it):",
             submodules.len()
         )?;
         for skip in submodules {

@@ -177,7 +177,7 @@ impl<'r> Attribution<'r> {
                 path: path.clone(),
                 reason: SkipReason::Submodule,
                 detail: format!(
-                    "submodule (commit {commit}): its history is another repository and was not scanned; scan its checkout with `secretgate history {path}`"
+                    "submodule (commit {commit}): its history is another repository and was not scanned; add `--recurse-submodules`, or run `secretgate history {path}`"
                 ),
             })
             .collect()
