@@ -100,6 +100,48 @@ fn installed_hook_blocks_the_commit_when_secretgate_crashes() {
     assert!(stderr.contains("secretgate failed (exit 101)"), "{stderr}");
 }
 
+#[test]
+fn installed_pre_push_hook_blocks_the_push_when_secretgate_errors() {
+    let remote = Tree::new();
+    run_git(remote.path(), DATE, &["init", "-q", "--bare", "r.git"]);
+    let repo = Repo::new();
+    repo.write("README.md", "hello\n");
+    repo.commit("base");
+    let url = remote.path().join("r.git");
+    repo.git(&["remote", "add", "origin", url.to_str().unwrap_or_default()]);
+    let output = secretgate()
+        .current_dir(repo.path())
+        .args(["install", "--hook", "pre-push"])
+        .output()
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert!(output.status.success(), "{output:?}");
+    repo.write(".secretgate.toml", "[allow]\npaths = [\"[unclosed\"]\n");
+    let output = git_command(repo.path(), DATE)
+        .env("SECRETGATE", bin())
+        .env_remove("CI")
+        .args(["push", "-q", "origin", "main"])
+        .output()
+        .unwrap_or_else(|err| panic!("{err}"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success(),
+        "a push went through an erroring secretgate"
+    );
+    assert!(stderr.contains("secretgate failed (exit 2)"), "{stderr}");
+    let pushed = git_command(remote.path(), DATE)
+        .args([
+            "--git-dir",
+            "r.git",
+            "rev-parse",
+            "--verify",
+            "-q",
+            "refs/heads/main",
+        ])
+        .output()
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert!(!pushed.status.success(), "main reached the remote");
+}
+
 // ----------------------------------------------------------- untrusted input
 
 /// A repository whose config and attributes try to make any git-like tool
