@@ -166,10 +166,11 @@ fn visit(
 }
 
 /// Reads `reader` in overlapping pieces and hands each to `sink` before
-/// reading the next, so memory stays at one piece plus its context. A file
-/// that starts like a binary or a UTF-16 one is handed over whole-prefix or
-/// whole, as the engine needs it: binary files only for their NUL sniff,
-/// UTF-16 ones (rare at this size) read whole to be transcoded.
+/// reading the next, so memory stays at one piece plus its context. Two
+/// kinds of file go to the pipeline as one blob instead: a binary one (NUL
+/// in the first 8 KiB) as its first piece only, enough to be recognised,
+/// counted and skipped; a UTF-16 one (rare at this size) whole, to be
+/// transcoded.
 pub fn read_pieces(
     mut reader: impl Read,
     path: &str,
