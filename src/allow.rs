@@ -112,6 +112,14 @@ impl AllowList {
         Ok(list)
     }
 
+    /// Whether `finding` is accepted (by an ignore entry or the baseline):
+    /// the same judgement as [`AllowList::apply`], one finding at a time, so
+    /// a streamed finding is suppressed exactly when the report would drop it.
+    pub fn accepts(&self, finding: &Finding) -> bool {
+        self.ignores.iter().any(|entry| entry.matches(finding))
+            || self.baseline.contains(&finding.fingerprint)
+    }
+
     /// Removes accepted findings and says how many went and which ignore
     /// entries were never used.
     pub fn apply(&self, findings: &mut Vec<Finding>, report_unused: bool) -> Suppressed {
@@ -120,8 +128,7 @@ impl AllowList {
         findings.retain(|finding| {
             let mut ignored = false;
             for (entry, used) in self.ignores.iter().zip(used.iter_mut()) {
-                let path_matches = entry.path.as_deref().is_none_or(|p| p == finding.path);
-                if entry.fingerprint == finding.fingerprint && path_matches {
+                if entry.matches(finding) {
                     *used = true;
                     ignored = true;
                 }
@@ -147,6 +154,14 @@ impl AllowList {
             );
         }
         suppressed
+    }
+}
+
+impl IgnoreEntry {
+    /// Same fingerprint, and the same path when the entry names one.
+    fn matches(&self, finding: &Finding) -> bool {
+        self.fingerprint == finding.fingerprint
+            && self.path.as_deref().is_none_or(|p| p == finding.path)
     }
 }
 

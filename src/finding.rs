@@ -56,6 +56,29 @@ pub struct Finding {
     /// Git provenance, filled by history scans.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub git: Option<GitProvenance>,
+    /// The columns again in UTF-16 code units, which SARIF counts by default;
+    /// computed while the line's text is at hand, so no report has to reread
+    /// the file (or blob). Not part of the JSON report, whose columns count bytes.
+    #[serde(skip)]
+    pub utf16: Option<Utf16Columns>,
+}
+
+/// 1-based columns counted in UTF-16 code units, as SARIF and most editors'
+/// protocols (LSP) count them: a line with non-ASCII text before the secret
+/// has fewer code units than bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Utf16Columns {
+    /// Column of the secret's first character.
+    pub column: usize,
+    /// Column just past the secret's last character, on its last line.
+    pub end_column: usize,
+}
+
+/// The 1-based UTF-16 column of the character that follows `line_prefix`
+/// (the bytes of its line before it). Invalid UTF-8 counts one unit per
+/// replacement character, as a lossy decode would show it.
+pub fn utf16_column(line_prefix: &[u8]) -> usize {
+    String::from_utf8_lossy(line_prefix).encode_utf16().count() + 1
 }
 
 /// Where in git history a finding lives, so the person cleaning up knows which
@@ -86,6 +109,11 @@ pub struct GitProvenance {
     /// How widely the blob spread through history.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub occurrences: Option<Occurrences>,
+    /// Secrets the engine finds in `summary` (a key pasted into a commit
+    /// subject shows in every finding of that commit), so redaction can hide
+    /// them wherever the subject is printed. Never serialized.
+    #[serde(skip)]
+    pub summary_secrets: Vec<String>,
 }
 
 /// How many commits hold a blob, and under which paths: the size of the
@@ -120,7 +148,15 @@ pub fn from_matches(rules: &[Rule], path: &str, text: &[u8], matches: &[Match]) 
         .map(|m| {
             let rule = &rules[m.rule];
             let start = index.position(m.secret_span.start);
-            let last = index.position(m.secret_span.end.saturating_sub(1).max(m.secret_span.start));
+            let last_offset = m.secret_span.end.saturating_sub(1).max(m.secret_span.start);
+            let last = index.position(last_offset);
+            let start_line = m.secret_span.start + 1 - start.column;
+            let end_line = last_offset + 1 - last.column;
+            let end = m.secret_span.end.max(last_offset + 1).min(text.len());
+            let utf16 = Utf16Columns {
+                column: utf16_column(&text[start_line..m.secret_span.start]),
+                end_column: utf16_column(&text[end_line..end]),
+            };
             Finding {
                 kind: FindingKind::Secret,
                 rule: rule.id.clone(),
@@ -137,6 +173,7 @@ pub fn from_matches(rules: &[Rule], path: &str, text: &[u8], matches: &[Match]) 
                 encoding: m.encoding.map(str::to_string),
                 remediation: rule.remediation.clone(),
                 git: None,
+                utf16: Some(utf16),
             }
         })
         .collect()
@@ -160,12 +197,25 @@ pub fn for_sensitive_file(rule: &FileRule, path: &str) -> Finding {
         encoding: None,
         remediation: rule.remediation.clone(),
         git: None,
+        utf16: None,
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::fingerprint;
+    use super::{fingerprint, utf16_column};
+
+    #[test]
+    fn utf16_columns_count_code_units_not_bytes() {
+        assert_eq!(utf16_column(b""), 1);
+        assert_eq!(utf16_column(b"key = "), 7);
+        // "é" is 2 bytes and 1 unit; "€" 3 bytes and 1 unit; "😀" 4 bytes and 2 units.
+        assert_eq!(utf16_column("é=".as_bytes()), 3);
+        assert_eq!(utf16_column("€€ ".as_bytes()), 4);
+        assert_eq!(utf16_column("😀:".as_bytes()), 4);
+        // A stray continuation byte is one replacement character.
+        assert_eq!(utf16_column(b"\x80="), 3);
+    }
 
     #[test]
     fn fingerprint_depends_on_rule_and_secret_only() {

@@ -8,9 +8,10 @@ use std::sync::Mutex;
 use serde::Serialize;
 
 use crate::engine::Engine;
+use crate::engine::delta::{Copy, Reuse};
 use crate::engine::text::{Prepared, prepare};
 use crate::finding::{self, Finding, FindingKind, GitProvenance, Occurrences};
-use crate::sources::git::{History, HistoryStats, Origin, OriginKind};
+use crate::sources::git::{Derived, History, HistoryStats, Origin, OriginKind};
 use crate::sources::staged::{AddedLines, StagedChange};
 use crate::sources::{Blob, Piece, SkipReason, Skipped, SourceItem};
 
@@ -63,14 +64,32 @@ pub struct ScanOutcome {
     pub suppressed: crate::allow::Suppressed,
     /// What the repository config turned off, shown in every report.
     pub config: crate::config::ConfigSummary,
+    /// The documentation of every rule that produced a finding, by id, for
+    /// formats that describe rules once (SARIF).
+    pub rule_docs: BTreeMap<String, crate::rules::RuleDoc>,
 }
 
+/// Receives the findings of one blob (file, staged file, history blob or
+/// message) as soon as they are final, on the worker thread that scanned it:
+/// what `--format jsonl` streams. Findings arrive in no particular order.
+pub type FindingSink<'s> = dyn Fn(&[Finding]) + Sync + 's;
+
 /// Collects findings from many threads; items arrive in any order and the
-/// outcome is sorted at the end, so output is deterministic.
-#[derive(Debug)]
+/// outcome is sorted at the end, so output is deterministic. An optional sink
+/// sees each blob's findings as they are found, for streaming output.
 pub struct Collector<'e> {
     engine: &'e Engine,
     state: Mutex<ScanOutcome>,
+    sink: Option<&'e FindingSink<'e>>,
+}
+
+impl std::fmt::Debug for Collector<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Collector")
+            .field("state", &self.state)
+            .field("sink", &self.sink.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl<'e> Collector<'e> {
@@ -79,7 +98,15 @@ impl<'e> Collector<'e> {
         Collector {
             engine,
             state: Mutex::new(ScanOutcome::default()),
+            sink: None,
         }
+    }
+
+    /// The same collector, also handing each blob's final findings to `sink`
+    /// before they are merged (see [`FindingSink`]).
+    pub fn with_sink(mut self, sink: &'e FindingSink<'e>) -> Self {
+        self.sink = Some(sink);
+        self
     }
 
     /// Scans one source item; safe to call from many threads.
@@ -90,9 +117,22 @@ impl<'e> Collector<'e> {
 
     /// Scans one item of git history. Findings carry its origin, and a secret
     /// repeated in one blob is reported once: per (rule, secret, blob), at its
-    /// first position.
-    pub fn accept_git(&self, item: SourceItem, origin: &Origin) {
-        let (findings, stats) = self.scan_item(item);
+    /// first position. A blob derived from one scanned before is scanned only
+    /// where it differs; the returned state is what a blob derived from this
+    /// one can reuse.
+    pub fn accept_git(
+        &self,
+        item: SourceItem,
+        origin: &Origin,
+        derived: Option<Derived<'_, Reusable>>,
+    ) -> Option<Reusable> {
+        let (findings, stats, reusable) = match item {
+            SourceItem::Blob(blob) => scan_blob_reusing(self.engine, &blob, derived),
+            other => {
+                let (findings, stats) = self.scan_item(other);
+                (findings, stats, None)
+            }
+        };
         let mut seen = std::collections::HashSet::new();
         let findings: Vec<Finding> = findings
             .into_iter()
@@ -103,6 +143,7 @@ impl<'e> Collector<'e> {
             })
             .collect();
         self.merge(findings, stats);
+        reusable
     }
 
     /// Scans one staged file and keeps only what the commit adds: secrets on
@@ -137,6 +178,11 @@ impl<'e> Collector<'e> {
     }
 
     fn merge(&self, findings: Vec<Finding>, stats: ScanStats) {
+        if let Some(sink) = self.sink
+            && !findings.is_empty()
+        {
+            sink(&findings);
+        }
         let mut state = match self.state.lock() {
             Ok(state) => state,
             Err(poisoned) => poisoned.into_inner(),
@@ -152,6 +198,14 @@ impl<'e> Collector<'e> {
             Err(poisoned) => poisoned.into_inner(),
         };
         outcome.sort();
+        let rules = self.engine.rules();
+        for finding in &outcome.findings {
+            if !outcome.rule_docs.contains_key(&finding.rule)
+                && let Some(doc) = rules.doc(&finding.rule)
+            {
+                outcome.rule_docs.insert(finding.rule.clone(), doc);
+            }
+        }
         outcome
     }
 }
@@ -189,17 +243,35 @@ impl ScanOutcome {
             skip.path = under(&skip.path);
         }
         self.stats.merge(stats);
+        self.rule_docs.extend(other.rule_docs);
         self.sort();
     }
 }
 
+use crate::engine::Reusable;
+
 /// Runs the engine and the sensitive-file rules on one blob.
 pub fn scan_blob(engine: &Engine, blob: &Blob) -> (Vec<Finding>, ScanStats) {
+    let (findings, stats, _) = scan_blob_reusing(engine, blob, None);
+    (findings, stats)
+}
+
+/// [`scan_blob`], reusing the scan of the blob's delta base when there is
+/// one; returns what a blob derived from this one can reuse (nothing for
+/// binary or transcoded text, whose bytes are not the text scanned).
+fn scan_blob_reusing(
+    engine: &Engine,
+    blob: &Blob,
+    derived: Option<Derived<'_, Reusable>>,
+) -> (Vec<Finding>, ScanStats, Option<Reusable>) {
     let rules = engine.rules();
     let mut stats = ScanStats::default();
     let mut findings = Vec::new();
-    let text = match prepare(&blob.data) {
-        Prepared::Text { text, .. } => text,
+    let (text, plain) = match prepare(&blob.data) {
+        Prepared::Text {
+            text,
+            transcoded_from,
+        } => (text, transcoded_from.is_none()),
         Prepared::Binary => {
             stats.skipped.push(Skipped {
                 path: blob.path.clone(),
@@ -212,12 +284,28 @@ pub fn scan_blob(engine: &Engine, blob: &Blob) -> (Vec<Finding>, ScanStats) {
                     &blob.path,
                 ));
             }
-            return (findings, stats);
+            return (findings, stats, None);
         }
     };
     stats.scanned = 1;
     stats.bytes = blob.data.len() as u64;
-    let mut matches = engine.scan(&text);
+    let scan = match derived {
+        Some(derived) if plain => {
+            let copies: Vec<Copy> = derived
+                .copies
+                .iter()
+                .map(|c| Copy {
+                    target: c.target,
+                    base: c.base,
+                    len: c.len,
+                })
+                .collect();
+            let reuse = Reuse::new(&text, derived.base, &copies);
+            engine.scan_delta(&text, derived.base_state, &reuse)
+        }
+        _ => engine.scan_full(&text),
+    };
+    let mut matches = scan.matches;
     let before = matches.len();
     matches.retain(|m| !m.allowed);
     stats.allowed = (before - matches.len()) as u64;
@@ -233,7 +321,7 @@ pub fn scan_blob(engine: &Engine, blob: &Blob) -> (Vec<Finding>, ScanStats) {
             &blob.path,
         ));
     }
-    (findings, stats)
+    (findings, stats, plain.then_some(scan.reusable))
 }
 
 /// Runs the engine on one piece of a large file and keeps what the piece
@@ -298,11 +386,82 @@ fn provenance(origin: &Origin) -> GitProvenance {
     git
 }
 
+/// Author, date and subject of the commits findings name, each read once:
+/// known as soon as a blob is scanned (its commit is planned), so streamed
+/// findings carry them too.
+pub struct CommitInfos<'h> {
+    history: &'h History,
+    engine: &'h Engine,
+    /// Per commit: what reports show, and the secrets in its subject.
+    #[allow(clippy::type_complexity)]
+    cache: Mutex<
+        std::collections::HashMap<
+            gix::ObjectId,
+            Option<(crate::sources::git::CommitInfo, Vec<String>)>,
+        >,
+    >,
+}
+
+impl<'h> CommitInfos<'h> {
+    /// An empty cache over `history`; `engine` finds secrets in subjects.
+    pub fn new(history: &'h History, engine: &'h Engine) -> Self {
+        CommitInfos {
+            history,
+            engine,
+            cache: Mutex::new(Default::default()),
+        }
+    }
+
+    /// Author, subject and the secrets in the subject of `commit`.
+    fn read(
+        &self,
+        commit: gix::ObjectId,
+    ) -> Option<(crate::sources::git::CommitInfo, Vec<String>)> {
+        let info = self.history.commit_info(commit)?;
+        let subject = info.summary.as_bytes();
+        let secrets = self
+            .engine
+            .scan(subject)
+            .iter()
+            .filter_map(|m| subject.get(m.secret_span.clone()))
+            .map(|s| String::from_utf8_lossy(s).into_owned())
+            .collect();
+        Some((info, secrets))
+    }
+
+    /// Fills author, email, date and subject from the finding's commit; tag
+    /// messages keep their tagger.
+    pub fn complete(&self, git: &mut GitProvenance) {
+        if git.tag.is_some() {
+            return;
+        }
+        let Some(commit) = git
+            .commit
+            .as_deref()
+            .and_then(|h| gix::ObjectId::from_hex(h.as_bytes()).ok())
+        else {
+            return;
+        };
+        let mut cache = match self.cache.lock() {
+            Ok(cache) => cache,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some((info, secrets)) = cache.entry(commit).or_insert_with(|| self.read(commit)) {
+            git.author = Some(info.author.name.clone());
+            git.email = Some(info.author.email.clone());
+            git.date = Some(info.author.date.clone());
+            git.summary = Some(info.summary.clone());
+            git.summary_secrets = secrets.clone();
+        }
+    }
+}
+
 /// Completes history findings: author, date and subject of each finding's
 /// commit, and for every blob with findings, how many commits hold it and
 /// under which paths (one more pass over the trees, only when there are
 /// findings).
-pub fn attach_history(outcome: &mut ScanOutcome, history: &History) {
+pub fn attach_history(outcome: &mut ScanOutcome, commits: &CommitInfos<'_>) {
+    let history = commits.history;
     use gix::ObjectId;
     let parse = |hex: &Option<String>| {
         hex.as_deref()
@@ -316,23 +475,11 @@ pub fn attach_history(outcome: &mut ScanOutcome, history: &History) {
         .filter_map(|g| parse(&g.blob))
         .collect();
     let occurrences = history.occurrences(&targets);
-    let mut commits: std::collections::HashMap<ObjectId, Option<crate::sources::git::CommitInfo>> =
-        Default::default();
     for finding in &mut outcome.findings {
         let Some(git) = finding.git.as_mut() else {
             continue;
         };
-        if git.tag.is_none()
-            && let Some(commit) = parse(&git.commit)
-            && let Some(info) = commits
-                .entry(commit)
-                .or_insert_with(|| history.commit_info(commit))
-        {
-            git.author = Some(info.author.name.clone());
-            git.email = Some(info.author.email.clone());
-            git.date = Some(info.author.date.clone());
-            git.summary = Some(info.summary.clone());
-        }
+        commits.complete(git);
         if let Some(found) = parse(&git.blob).and_then(|b| occurrences.get(&b))
             && found.commits > 0
         {
@@ -347,8 +494,6 @@ pub fn attach_history(outcome: &mut ScanOutcome, history: &History) {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Mutex;
-
     use super::*;
     use crate::rules::{RuleSet, RuleSources};
     use crate::sources::fs::{Chunking, read_pieces};
@@ -362,14 +507,22 @@ mod tests {
         Engine::new(rules).unwrap()
     }
 
-    /// A fixture key built at run time (see tests/common).
-    fn key(seed: u64) -> String {
+    /// A well-formed Anthropic key built at run time, so no literal key sits
+    /// in the source.
+    fn key() -> String {
+        seeded_key(0x9e37_79b9_7f4a_7c15)
+    }
+
+    /// Like [`key`], one per seed.
+    fn seeded_key(seed: u64) -> String {
         let alphabet = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_";
-        let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+        let mut state: u64 = seed;
         let body: String = (0..93)
             .map(|_| {
-                state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
-                alphabet[((state >> 33) % 64) as usize] as char
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                alphabet[((state >> 33) % alphabet.len() as u64) as usize] as char
             })
             .collect();
         format!("sk-ant-api{}-{body}AA", "03")
@@ -403,7 +556,7 @@ mod tests {
             if i % 3 == 0 || i % 5 == 0 {
                 text.push('\n');
             }
-            text.push_str(&format!("ANTHROPIC_API_KEY={} ", key(i)));
+            text.push_str(&format!("ANTHROPIC_API_KEY={} ", seeded_key(i)));
             if i % 5 == 0 {
                 text.push_str("# secretgate:allow\n");
             }
@@ -439,5 +592,35 @@ mod tests {
             assert_eq!(scanned, 1);
             assert_eq!(allowed, expected_stats.allowed);
         }
+    }
+
+    #[test]
+    fn the_sink_sees_each_blobs_findings_before_the_scan_ends() {
+        let rules = RuleSet::load(&RuleSources {
+            builtin: true,
+            paths: Vec::new(),
+        })
+        .unwrap();
+        let engine = Engine::new(rules).unwrap();
+        let seen: Mutex<Vec<String>> = Mutex::new(Vec::new());
+        let sink = |found: &[Finding]| {
+            let mut seen = seen.lock().unwrap();
+            seen.extend(found.iter().map(|f| f.path.clone()));
+        };
+        let collector = Collector::new(&engine).with_sink(&sink);
+        collector.accept(SourceItem::Blob(Blob {
+            path: "a.cfg".into(),
+            data: format!("ANTHROPIC_API_KEY={}\n", key()).into_bytes(),
+        }));
+        // Already delivered, long before `finish`.
+        assert_eq!(*seen.lock().unwrap(), ["a.cfg"]);
+        collector.accept(SourceItem::Blob(Blob {
+            path: "clean.txt".into(),
+            data: b"nothing here\n".to_vec(),
+        }));
+        assert_eq!(seen.lock().unwrap().len(), 1, "a clean blob sends nothing");
+        let outcome = collector.finish();
+        assert_eq!(outcome.findings.len(), 1);
+        assert!(outcome.rule_docs.contains_key("anthropic-api-key"));
     }
 }

@@ -452,8 +452,8 @@ fn leaked_piece<'a>(output: &str, private: &'a [String]) -> Option<&'a str> {
     })
 }
 
-/// The output formats; `jsonl` and `sarif` are one line each when they land.
-const FORMATS: &[&str] = &["human", "json"];
+/// Every output format: a new one is one more entry here.
+const FORMATS: &[&str] = &["human", "json", "jsonl", "sarif"];
 
 /// How a command is run against the planted repository.
 struct Command {

@@ -553,3 +553,72 @@ fn missing_tree_is_reported_and_the_rest_is_scanned() -> TestResult {
     );
     Ok(())
 }
+
+/// A packed history, where most versions of a file are deltas of another:
+/// the audit rescans only what each delta changes and carries the rest of
+/// the matches over. It must find exactly what scanning every version in
+/// full finds, with the same attribution.
+#[test]
+fn packed_deltas_find_what_full_rescans_find() -> TestResult {
+    let repo = Repo::new();
+    let early = anthropic_key(301);
+    let late = anthropic_key(302);
+    let filler: Vec<String> = (0..200)
+        .map(|i| format!("def handler_{i}(request):\n    return respond(request, {i})\n"))
+        .collect();
+    let mut commits = Vec::new();
+    for version in 0..40 {
+        let mut lines = filler.clone();
+        lines.truncate(120 + version * 2);
+        lines[version] = format!("def handler_{version}(request):  # edited in v{version}\n");
+        if (10..15).contains(&version) {
+            lines.insert(60, env_line(&early));
+        }
+        if version >= 20 {
+            // Added at 20, then moved further down the file from 30 on.
+            let at = if version >= 30 { 100 } else { 40 };
+            lines.insert(
+                at,
+                format!("PASSWORD_FALLBACK = 'unused'\n{}", env_line(&late)),
+            );
+        }
+        repo.write("app/handlers.py", lines.concat());
+        commits.push(repo.commit(&format!("version {version}")));
+    }
+    repo.git(&["gc", "--aggressive", "--quiet"]);
+    let deltas = repo.git(&[
+        "cat-file",
+        "--batch-all-objects",
+        "--batch-check=%(objecttype) %(deltabase)",
+    ]);
+    let blob_deltas = deltas
+        .lines()
+        .filter(|l| l.starts_with("blob ") && !l.ends_with(&"0".repeat(40)))
+        .count();
+    assert!(
+        blob_deltas > 20,
+        "git stored too few deltas to test: {deltas}"
+    );
+
+    let (code, report, _) = history(repo.path(), &[])?;
+    let (full_code, full_report, _) = history(repo.path(), &["--full-rescan"])?;
+    assert_eq!((code, full_code), (1, 1));
+    assert_eq!(report["findings"], full_report["findings"]);
+    let early_found = findings_of(&report, &early);
+    assert_eq!(early_found.len(), 5, "one per blob holding it: {report:#}");
+    assert!(
+        early_found
+            .iter()
+            .any(|f| f["commit"] == commits[10].as_str())
+    );
+    let late_found = findings_of(&report, &late);
+    assert_eq!(late_found.len(), 20, "one per blob holding it: {report:#}");
+    let first = late_found
+        .iter()
+        .find(|f| f["commit"] == commits[20].as_str())
+        .ok_or("the late key is not attributed to version 20")?;
+    // 40 two-line handlers (one of them edited down to a single line), the
+    // PASSWORD_FALLBACK line, then the key.
+    assert_eq!(first["line"], 81);
+    Ok(())
+}

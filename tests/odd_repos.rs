@@ -202,6 +202,22 @@ fn submodule_history_is_reported_as_not_scanned_or_read_with_recurse_submodules(
     assert_eq!(found["commit"], commit.as_str());
     assert_eq!(found["summary"], "inner key");
     assert_eq!(report["summary"]["skipped"]["total"], 0, "{report:#}");
+    // Streamed JSON Lines carry the submodule's findings too.
+    let output = secretgate()
+        .current_dir(outer.path())
+        .args([
+            "history",
+            "--quiet",
+            "--recurse-submodules",
+            "--format",
+            "jsonl",
+        ])
+        .output()?;
+    assert_eq!(output.status.code(), Some(1));
+    let lines = String::from_utf8_lossy(&output.stdout);
+    let with_key: Vec<&str> = lines.lines().filter(|l| l.contains(&key)).collect();
+    assert_eq!(with_key.len(), 1, "{lines}");
+    assert!(with_key[0].contains("vendor/inner/k.env"), "{lines}");
     Ok(())
 }
 

@@ -4,7 +4,8 @@ use std::io::IsTerminal as _;
 use std::time::Instant;
 
 use super::{ExitStatus, HistoryArgs};
-use crate::pipeline::{Collector, attach_history};
+use crate::finding::Finding;
+use crate::pipeline::{Collector, CommitInfos, attach_history};
 use crate::sources::SourceItem;
 use crate::sources::git::{self, History, HistoryOptions, ReadOptions, RevRange};
 
@@ -51,8 +52,30 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
         }
     }
 
-    let collector = Collector::new(&engine);
-    for skipped in history.take_skipped() {
+    let skipped = history.take_skipped();
+    // `--format jsonl` writes each blob's findings as soon as it is scanned,
+    // with the commit's author and date (known from the plan); only
+    // `occurrences` waits for the end (see report::jsonl).
+    let stream = args.output.stream()?;
+    let commits = CommitInfos::new(&history, &engine);
+    let sink = |found: &[Finding]| {
+        if let Some(stream) = &stream {
+            let complete: Vec<Finding> = found
+                .iter()
+                .filter(|f| !args.allow.suppresses(&allow, f))
+                .cloned()
+                .map(|mut f| {
+                    if let Some(git) = f.git.as_mut() {
+                        commits.complete(git);
+                    }
+                    f
+                })
+                .collect();
+            stream.findings(&complete);
+        }
+    };
+    let collector = Collector::new(&engine).with_sink(&sink);
+    for skipped in skipped {
         collector.accept(SourceItem::Skipped(skipped));
     }
     let progress = progress_bar(history.len() as u64, args.quiet);
@@ -60,11 +83,13 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
         threads,
         max_file_size: args.max_file_size,
     };
-    history.read(&read_options, &|item, origin| {
-        collector.accept_git(item, origin);
+    history.read(&read_options, &|item, origin, derived| {
+        let derived = derived.filter(|_| !args.full_rescan);
+        let reusable = collector.accept_git(item, origin, derived);
         if let Some(bar) = &progress {
             bar.inc(1);
         }
+        reusable
     });
     if let Some(bar) = &progress {
         bar.finish_and_clear();
@@ -75,10 +100,22 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
             threads,
             max_file_size: args.max_file_size,
         };
-        recurse_submodules(&superproject, &engine, &read, &mut outcome, 0);
+        // Submodule findings are complete when their repository is done:
+        // streamed then, as the superproject's were.
+        let emit = |found: &[Finding]| {
+            if let Some(stream) = &stream {
+                let kept: Vec<Finding> = found
+                    .iter()
+                    .filter(|f| !args.allow.suppresses(&allow, f))
+                    .cloned()
+                    .collect();
+                stream.findings(&kept);
+            }
+        };
+        recurse_submodules(&superproject, &engine, &read, &mut outcome, 0, Some(&emit));
     }
     args.allow.apply(&allow, &mut outcome);
-    attach_history(&mut outcome, &history);
+    attach_history(&mut outcome, &commits);
 
     let status = ExitStatus::of(&outcome);
     // A hook says nothing when all is well.
@@ -86,7 +123,7 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
         args.pre_push && status == ExitStatus::Clean && args.output.is_human_on_stdout();
     if !quiet_hook {
         args.output
-            .write(&outcome, rules_loaded, started.elapsed())?;
+            .finish(stream, &outcome, rules_loaded, started.elapsed(), None)?;
     }
     Ok(status)
 }
@@ -104,6 +141,7 @@ fn recurse_submodules(
     read: &ReadOptions,
     outcome: &mut crate::pipeline::ScanOutcome,
     depth: usize,
+    emit: Option<&dyn Fn(&[Finding])>,
 ) {
     use crate::sources::SkipReason;
     let paths: Vec<String> = outcome
@@ -143,12 +181,27 @@ fn recurse_submodules(
         for skipped in sub.take_skipped() {
             collector.accept(SourceItem::Skipped(skipped));
         }
-        sub.read(read, &|item, origin| collector.accept_git(item, origin));
+        sub.read(read, &|item, origin, derived| {
+            collector.accept_git(item, origin, derived)
+        });
         let mut sub_outcome = collector.finish();
         if depth + 1 < MAX_SUBMODULE_DEPTH {
-            recurse_submodules(&repo, engine, read, &mut sub_outcome, depth + 1);
+            // Nested findings reach `emit` with this submodule's, below.
+            recurse_submodules(&repo, engine, read, &mut sub_outcome, depth + 1, None);
         }
-        attach_history(&mut sub_outcome, &sub);
+        attach_history(&mut sub_outcome, &CommitInfos::new(&sub, engine));
+        if let Some(emit) = emit {
+            let prefixed: Vec<Finding> = sub_outcome
+                .findings
+                .iter()
+                .cloned()
+                .map(|mut f| {
+                    f.path = format!("{path}/{}", f.path);
+                    f
+                })
+                .collect();
+            emit(&prefixed);
+        }
         outcome
             .stats
             .skipped

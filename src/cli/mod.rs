@@ -133,7 +133,7 @@ pub struct OutputArgs {
     /// Redact secrets in every format (on by default when CI=true).
     #[arg(long, overrides_with = "no_redact")]
     pub redact: bool,
-    /// Show full secrets in JSON even when CI=true.
+    /// Show full secrets in JSON, JSONL and SARIF even when CI=true.
     #[arg(long = "no-redact")]
     pub no_redact: bool,
 }
@@ -227,6 +227,16 @@ impl AllowArgs {
             .apply(&mut outcome.findings, self.report_unused_ignores);
         outcome.suppressed.allowed_paths = allowed_paths;
     }
+
+    /// Whether [`AllowArgs::apply`] would take `finding` out: decided one
+    /// finding at a time, for output streamed before the scan ends.
+    pub fn suppresses(&self, policy: &Policy, finding: &crate::finding::Finding) -> bool {
+        policy
+            .config
+            .as_ref()
+            .is_some_and(|config| config.allows_path(&finding.path))
+            || policy.allow.accepts(finding)
+    }
 }
 
 impl OutputArgs {
@@ -249,12 +259,42 @@ impl OutputArgs {
         elapsed: std::time::Duration,
         epilogue: Option<&str>,
     ) -> anyhow::Result<()> {
-        use crate::report::{ReportOptions, human, json};
+        self.finish(None, outcome, rules_loaded, elapsed, epilogue)
+    }
+
+    /// For `--format jsonl`, the report opened before the scan so findings
+    /// can be written as they are found (see [`crate::pipeline::FindingSink`]);
+    /// `None` for formats written whole at the end.
+    pub fn stream(&self) -> anyhow::Result<Option<crate::report::jsonl::Stream>> {
+        if self.format != Format::Jsonl {
+            return Ok(None);
+        }
+        let out = open_output(self.output.as_ref())?;
+        Ok(Some(crate::report::jsonl::Stream::new(
+            out,
+            self.redaction(),
+        )))
+    }
+
+    /// Ends the report: the last lines of a stream from
+    /// [`OutputArgs::stream`], or the whole report in the chosen format.
+    pub fn finish(
+        &self,
+        stream: Option<crate::report::jsonl::Stream>,
+        outcome: &crate::pipeline::ScanOutcome,
+        rules_loaded: usize,
+        elapsed: std::time::Duration,
+        epilogue: Option<&str>,
+    ) -> anyhow::Result<()> {
+        use crate::report::{ReportOptions, human, json, jsonl, sarif};
         let options = ReportOptions {
             redact: self.redaction(),
             rules_loaded,
             elapsed,
         };
+        if let Some(stream) = stream {
+            return ignore_broken_pipe(stream.finish(outcome, &options));
+        }
         let mut out = open_output(self.output.as_ref())?;
         let written = match self.format {
             Format::Human => {
@@ -264,6 +304,8 @@ impl OutputArgs {
                 })
             }
             Format::Json => json::write(&mut out, outcome, &options),
+            Format::Jsonl => jsonl::write(&mut out, outcome, &options),
+            Format::Sarif => sarif::write(&mut out, outcome, &options),
         }
         .and_then(|()| out.flush());
         ignore_broken_pipe(written)
@@ -336,6 +378,12 @@ pub struct HistoryArgs {
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
+    /// Scan every version of every file in full. By default a version stored
+    /// as a delta is scanned only where it differs from its base, with the
+    /// base's matches carried over: the same findings, several times faster.
+    /// This flag is for checking that claim.
+    #[arg(long)]
+    pub full_rescan: bool,
     /// No progress bar and no notes on stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -470,10 +518,10 @@ fn worker_threads(asked: Option<usize>) -> usize {
 }
 
 /// Opens the report destination: stdout, or a new file only the user can read.
-fn open_output(path: Option<&PathBuf>) -> anyhow::Result<Box<dyn std::io::Write>> {
+fn open_output(path: Option<&PathBuf>) -> anyhow::Result<Box<dyn std::io::Write + Send>> {
     use anyhow::Context as _;
     let Some(path) = path else {
-        return Ok(Box::new(std::io::BufWriter::new(std::io::stdout().lock())));
+        return Ok(Box::new(std::io::BufWriter::new(std::io::stdout())));
     };
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);

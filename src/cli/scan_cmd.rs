@@ -3,6 +3,7 @@
 use std::time::Instant;
 
 use super::{ExitStatus, ScanArgs};
+use crate::finding::Finding;
 use crate::pipeline::Collector;
 use crate::sources::fs::{FsOptions, walk};
 
@@ -23,12 +24,18 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
         max_file_size: args.max_file_size,
         threads,
     };
-    let collector = Collector::new(&engine);
+    let stream = args.output.stream()?;
+    let sink = |found: &[Finding]| {
+        if let Some(stream) = &stream {
+            stream.findings(found.iter().filter(|f| !args.allow.suppresses(&allow, f)));
+        }
+    };
+    let collector = Collector::new(&engine).with_sink(&sink);
     walk(&args.paths, &options, &|item| collector.accept(item))?;
     let mut outcome = collector.finish();
     args.allow.apply(&allow, &mut outcome);
 
     args.output
-        .write(&outcome, rules_loaded, started.elapsed())?;
+        .finish(stream, &outcome, rules_loaded, started.elapsed(), None)?;
     Ok(ExitStatus::of(&outcome))
 }

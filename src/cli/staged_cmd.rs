@@ -4,6 +4,7 @@
 use std::time::Instant;
 
 use super::{ExitStatus, StagedArgs};
+use crate::finding::Finding;
 use crate::pipeline::Collector;
 use crate::sources::SourceItem;
 use crate::sources::staged::{open, staged_changes};
@@ -26,7 +27,13 @@ pub fn run(args: &StagedArgs) -> anyhow::Result<ExitStatus> {
     // Rules are loaded after the cheap git work: a commit with nothing staged
     // costs no rule compilation at all.
     let (engine, rules_loaded) = args.rules.engine(&allow)?;
-    let collector = Collector::new(&engine);
+    let stream = args.output.stream()?;
+    let sink = |found: &[Finding]| {
+        if let Some(stream) = &stream {
+            stream.findings(found.iter().filter(|f| !args.allow.suppresses(&allow, f)));
+        }
+    };
+    let collector = Collector::new(&engine).with_sink(&sink);
     for skipped in staged.skipped {
         collector.accept(SourceItem::Skipped(skipped));
     }
@@ -50,7 +57,8 @@ pub fn run(args: &StagedArgs) -> anyhow::Result<ExitStatus> {
             outcome.findings.len()
         )
     });
-    args.output.write_with_epilogue(
+    args.output.finish(
+        stream,
         &outcome,
         rules_loaded,
         started.elapsed(),

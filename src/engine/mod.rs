@@ -9,6 +9,7 @@
 
 pub mod checksum;
 pub mod decode;
+pub mod delta;
 pub mod entropy;
 pub mod placeholder;
 pub mod self_test;
@@ -37,6 +38,9 @@ pub struct Match {
     pub secret_span: Range<usize>,
     /// The secret itself, decoded when the rule or the container encodes it.
     pub secret: Vec<u8>,
+    /// The text the rule's regex ran on to find it: nothing outside can
+    /// change this match.
+    pub window: Range<usize>,
     /// How the secret was encoded in the text, if it was.
     pub encoding: Option<&'static str>,
     /// Whether the line carries an inline allow marker.
@@ -56,47 +60,111 @@ pub enum EngineError {
     },
 }
 
-/// The compiled engine; build once, share across threads.
+/// Keywords of one group of rules and, per keyword, the rules that use it.
 #[derive(Debug)]
-pub struct Engine {
-    rules: RuleSet,
-    keywords: AhoCorasick,
+struct KeywordSet {
+    automaton: AhoCorasick,
     /// For each keyword pattern id, the rules that use it.
-    keyword_rules: Vec<Vec<usize>>,
+    rules: Vec<Vec<usize>>,
 }
 
-impl Engine {
-    /// Compiles the keyword automaton over every rule's keywords.
-    pub fn new(rules: RuleSet) -> Result<Engine, EngineError> {
-        let mut keyword_ids: std::collections::HashMap<String, usize> = Default::default();
-        let mut keyword_list: Vec<String> = Vec::new();
-        let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
+impl KeywordSet {
+    /// One automaton over the keywords of the rules `pick` selects; all of
+    /// them share the rules' case sensitivity, which `pick` must respect.
+    fn build(
+        rules: &RuleSet,
+        case_sensitive: bool,
+        pick: impl Fn(&Rule) -> bool,
+    ) -> Result<KeywordSet, EngineError> {
+        let mut ids: std::collections::HashMap<String, usize> = Default::default();
+        let mut keywords: Vec<String> = Vec::new();
+        let mut users: Vec<Vec<usize>> = Vec::new();
         for (rule_index, rule) in rules.rules.iter().enumerate() {
+            if rule.keywords_case_sensitive != case_sensitive || !pick(rule) {
+                continue;
+            }
             for keyword in &rule.keywords {
-                let id = *keyword_ids.entry(keyword.clone()).or_insert_with(|| {
-                    keyword_list.push(keyword.clone());
-                    keyword_rules.push(Vec::new());
-                    keyword_list.len() - 1
+                let id = *ids.entry(keyword.clone()).or_insert_with(|| {
+                    keywords.push(keyword.clone());
+                    users.push(Vec::new());
+                    keywords.len() - 1
                 });
-                if !keyword_rules[id].contains(&rule_index) {
-                    keyword_rules[id].push(rule_index);
+                if !users[id].contains(&rule_index) {
+                    users[id].push(rule_index);
                 }
             }
         }
-        let keywords = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
+        let automaton = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(!case_sensitive)
             .match_kind(MatchKind::Standard)
             .kind(Some(AhoCorasickKind::DFA))
-            .build(&keyword_list)
+            .build(&keywords)
             .map_err(|source| EngineError::Automaton {
-                keywords: keyword_list.len(),
+                keywords: keywords.len(),
                 source,
             })?;
-        Ok(Engine {
-            rules,
-            keywords,
-            keyword_rules,
+        Ok(KeywordSet {
+            automaton,
+            rules: users,
         })
+    }
+}
+
+/// The compiled engine; build once, share across threads.
+///
+/// Rules come in two shapes. Line rules (the vast majority) see only the line
+/// around a keyword, so a line's matches depend on that line alone; span
+/// rules (multi-line secrets such as PEM keys, or a key name a few lines
+/// above its value) see a fixed window of bytes around each keyword, so each
+/// of their matches depends on that window alone. Both properties are what
+/// [`Engine::scan_delta`] relies on to rescan only what a new version of a
+/// file changed.
+#[derive(Debug)]
+pub struct Engine {
+    rules: RuleSet,
+    /// Every rule's keywords: case-blind ones, then exact-case ones.
+    keywords: [KeywordSet; 2],
+}
+
+/// A keyword of a span rule found in a text: where its window is centred.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpanHit {
+    /// The rule.
+    pub rule: usize,
+    /// The keyword's byte range.
+    pub start: usize,
+    /// End of the keyword.
+    pub end: usize,
+}
+
+/// What a scan of one version of a file leaves for scanning versions
+/// derived from it.
+#[derive(Debug, Default, Clone)]
+pub struct Reusable {
+    /// Every rule hit before overlaps are resolved and allow markers read,
+    /// each with the window it was confirmed in.
+    pub matches: Vec<Match>,
+    /// Every span-rule keyword in the text.
+    pub span_hits: Vec<SpanHit>,
+}
+
+/// A scan's matches, plus what a later version of the same file can reuse.
+#[derive(Debug, Default)]
+pub struct Scan {
+    /// The matches to report, as [`Engine::scan`] returns them.
+    pub matches: Vec<Match>,
+    /// The state a delta scan of a derived version inherits.
+    pub reusable: Reusable,
+}
+
+impl Engine {
+    /// Compiles the keyword automata over every rule's keywords.
+    pub fn new(rules: RuleSet) -> Result<Engine, EngineError> {
+        let keywords = [
+            KeywordSet::build(&rules, false, |_| true)?,
+            KeywordSet::build(&rules, true, |_| true)?,
+        ];
+        Ok(Engine { rules, keywords })
     }
 
     /// The rules this engine runs.
@@ -107,15 +175,70 @@ impl Engine {
     /// Finds every match in `text`, including secrets in decoded containers,
     /// with overlapping generic matches resolved in favour of specific rules.
     pub fn scan(&self, text: &[u8]) -> Vec<Match> {
-        let mut matches = Vec::new();
-        self.scan_plain(text, &mut matches);
+        self.scan_full(text).matches
+    }
+
+    /// [`Engine::scan`], keeping what a delta scan of a later version needs.
+    pub fn scan_full(&self, text: &[u8]) -> Scan {
+        let mut raw = Vec::new();
+        let mut span_hits = Vec::new();
+        for set in &self.keywords {
+            self.scan_set(set, text, 0..text.len(), &mut raw, &mut span_hits);
+        }
+        self.confirm_spans(text, &span_hits, None, &mut raw);
+        self.finish(text, raw, span_hits)
+    }
+
+    /// Scans a version of a file derived from an earlier one by the copies
+    /// in `delta`, given what the earlier one's scan left
+    /// ([`Scan::reusable`]). Keywords are looked for only in the lines the
+    /// copies do not carry over whole (a keyword never spans lines, so the
+    /// others are the base's, moved); regexes run only on those lines and on
+    /// span windows not carried over whole; every other match is the base's,
+    /// moved. The result is the one [`Engine::scan_full`] gives.
+    pub fn scan_delta(&self, text: &[u8], base: &Reusable, delta: &delta::Reuse) -> Scan {
+        let mut raw: Vec<Match> = base
+            .matches
+            .iter()
+            .flat_map(|m| delta.carry(m, self.rules.rules[m.rule].line_bounded))
+            .collect();
+        let mut span_hits: Vec<SpanHit> = base
+            .span_hits
+            .iter()
+            .flat_map(|hit| {
+                delta.carry_range(hit.start..hit.end).map(|moved| SpanHit {
+                    rule: hit.rule,
+                    start: moved.start,
+                    end: moved.end,
+                })
+            })
+            .collect();
+        for dirty in delta.dirty_lines() {
+            for set in &self.keywords {
+                self.scan_set(set, text, dirty.clone(), &mut raw, &mut span_hits);
+            }
+        }
+        self.confirm_spans(text, &span_hits, Some(delta), &mut raw);
+        self.finish(text, raw, span_hits)
+    }
+
+    /// Decoded containers, overlaps and allow markers: the steps that look
+    /// at the whole text, run after the rules.
+    fn finish(&self, text: &[u8], raw: Vec<Match>, span_hits: Vec<SpanHit>) -> Scan {
+        let mut matches = raw.clone();
         for decoded in decode::kubernetes_secret_values(text) {
             let mut inner = Vec::new();
-            self.scan_plain(&decoded.text, &mut inner);
+            let mut inner_hits = Vec::new();
+            for set in &self.keywords {
+                let whole = 0..decoded.text.len();
+                self.scan_set(set, &decoded.text, whole, &mut inner, &mut inner_hits);
+            }
+            self.confirm_spans(&decoded.text, &inner_hits, None, &mut inner);
             for m in inner {
                 matches.push(Match {
                     span: decoded.span.clone(),
                     secret_span: decoded.span.clone(),
+                    window: decoded.span.clone(),
                     encoding: Some("base64"),
                     ..m
                 });
@@ -123,22 +246,50 @@ impl Engine {
         }
         resolve_overlaps(&mut matches, &self.rules.rules);
         mark_allowed(text, &mut matches);
-        matches
+        Scan {
+            matches,
+            reusable: Reusable {
+                matches: raw,
+                span_hits,
+            },
+        }
     }
 
-    /// Keyword prefilter and regex confirmation on `text`, no container decoding.
-    fn scan_plain(&self, text: &[u8], out: &mut Vec<Match>) {
-        // Per rule, the window waiting to be confirmed; windows of one rule that
-        // touch are merged so a line with many keywords is read once.
+    /// The keywords of `set` inside `region`: line rules are confirmed here,
+    /// span rules' keywords are collected in `span_hits` for
+    /// [`Engine::confirm_spans`].
+    ///
+    /// A line rule's regex runs on the line around its keyword; windows of
+    /// one rule that touch are merged, so a line with many keywords is read
+    /// once, and they never cross a line, so a line's matches depend on that
+    /// line alone.
+    fn scan_set(
+        &self,
+        set: &KeywordSet,
+        text: &[u8],
+        region: Range<usize>,
+        out: &mut Vec<Match>,
+        span_hits: &mut Vec<SpanHit>,
+    ) {
         let mut pending: Vec<Option<Range<usize>>> = Vec::new();
         let mut touched: Vec<usize> = Vec::new();
-        for hit in self.keywords.find_overlapping_iter(text) {
-            if pending.is_empty() {
-                pending = vec![None; self.rules.rules.len()];
-            }
-            for &rule_index in &self.keyword_rules[hit.pattern().as_usize()] {
+        let offset = region.start;
+        for hit in set.automaton.find_overlapping_iter(&text[region]) {
+            let (start, end) = (offset + hit.start(), offset + hit.end());
+            for &rule_index in &set.rules[hit.pattern().as_usize()] {
                 let rule = &self.rules.rules[rule_index];
-                let window = keyword_window(rule, text, hit.start(), hit.end());
+                if !rule.line_bounded {
+                    span_hits.push(SpanHit {
+                        rule: rule_index,
+                        start,
+                        end,
+                    });
+                    continue;
+                }
+                let window = keyword_window(rule, text, start, end);
+                if pending.is_empty() {
+                    pending = vec![None; self.rules.rules.len()];
+                }
                 match &mut pending[rule_index] {
                     Some(current) if window.start <= current.end => {
                         current.start = current.start.min(window.start);
@@ -161,6 +312,29 @@ impl Engine {
         }
     }
 
+    /// Span rules: the regex on a fixed window around each keyword, never
+    /// merged, each distinct window once. With a delta, windows it carries
+    /// over whole are skipped: their matches were inherited.
+    fn confirm_spans(
+        &self,
+        text: &[u8],
+        hits: &[SpanHit],
+        delta: Option<&delta::Reuse>,
+        out: &mut Vec<Match>,
+    ) {
+        let mut seen: HashSet<(usize, usize, usize)> = HashSet::new();
+        for hit in hits {
+            let rule = &self.rules.rules[hit.rule];
+            let window = keyword_window(rule, text, hit.start, hit.end);
+            if delta.is_some_and(|d| d.carries(&window))
+                || !seen.insert((hit.rule, window.start, window.end))
+            {
+                continue;
+            }
+            self.confirm(hit.rule, text, window, out);
+        }
+    }
+
     /// Runs one rule's regex over one window and keeps the hits that pass.
     fn confirm(&self, rule_index: usize, text: &[u8], window: Range<usize>, out: &mut Vec<Match>) {
         let rule = &self.rules.rules[rule_index];
@@ -169,6 +343,7 @@ impl Engine {
             return;
         };
         let base = window.start;
+        let range = window.clone();
         let window = &text[window];
         // Most windows hold no match: the lazy DFA behind `is_match` rejects
         // them far faster than a capturing search would.
@@ -196,6 +371,7 @@ impl Engine {
                 span: base + whole.start()..base + whole.end(),
                 secret_span: base + secret.start()..base + secret.end(),
                 secret: secret_bytes,
+                window: range.clone(),
                 encoding,
                 allowed: false,
             });
@@ -286,12 +462,26 @@ fn resolve_overlaps(matches: &mut Vec<Match>, rules: &[Rule]) {
     if matches.len() < 2 {
         return;
     }
+    // Sorted on everything that tells duplicates apart, so which duplicate
+    // is kept does not depend on the order the matches were found in (a
+    // delta scan finds them in another order than a full scan).
     matches.sort_by(|a, b| {
-        (a.secret_span.start, a.secret_span.end, a.rule).cmp(&(
-            b.secret_span.start,
-            b.secret_span.end,
-            b.rule,
-        ))
+        (
+            a.secret_span.start,
+            a.secret_span.end,
+            a.rule,
+            a.span.start,
+            a.span.end,
+            &a.secret,
+        )
+            .cmp(&(
+                b.secret_span.start,
+                b.secret_span.end,
+                b.rule,
+                b.span.start,
+                b.span.end,
+                &b.secret,
+            ))
     });
     let mut seen = HashSet::new();
     matches.retain(|m| seen.insert((m.rule, m.secret_span.clone(), m.secret.clone())));

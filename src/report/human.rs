@@ -160,7 +160,9 @@ fn write_finding(out: &mut dyn Write, finding: &Finding) -> std::io::Result<()> 
         }
         _ => writeln!(out, "  file    {}", printable(&finding.path))?,
     }
-    if let Some(git) = &finding.git {
+    // Always redacted here, the commit subject too (a secret pasted in a
+    // commit message usually sits on its first line).
+    if let Some(git) = &super::redacted(finding).git {
         write_git(out, git)?;
     }
     if let (Some(secret), Some(matched)) = (&finding.secret, &finding.matched) {

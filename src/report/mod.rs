@@ -1,9 +1,11 @@
-//! Turning a scan outcome into output: human text for people, JSON for
-//! machines. Every format honours redaction.
+//! Turning a scan outcome into output: human text for people, JSON, JSON
+//! Lines and SARIF for machines. Every format honours redaction.
 
 pub mod human;
 pub mod json;
+pub mod jsonl;
 pub mod redact;
+pub mod sarif;
 
 use std::collections::BTreeMap;
 
@@ -24,6 +26,10 @@ pub enum Format {
     Human,
     /// One JSON document (schema in the README).
     Json,
+    /// JSON Lines: one finding a line as it is found, then a summary line.
+    Jsonl,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
 }
 
 /// Choices that shape every format.
@@ -146,7 +152,9 @@ impl<'a> Report<'a> {
     }
 }
 
-/// A copy of `finding` with the secret replaced by its redaction everywhere.
+/// A copy of `finding` with the secret replaced by its redaction everywhere:
+/// the secret, the match, and the commit subject (a secret in a commit
+/// message is often on its first line).
 pub fn redacted(finding: &Finding) -> Finding {
     let mut copy = finding.clone();
     if let Some(secret) = &finding.secret {
@@ -155,6 +163,13 @@ pub fn redacted(finding: &Finding) -> Finding {
             .as_deref()
             .map(|m| redact::redact_in(m, secret));
         copy.secret = Some(redact::redact(secret));
+    }
+    if let Some(git) = copy.git.as_mut()
+        && let Some(summary) = git.summary.as_mut()
+    {
+        for secret in finding.secret.iter().chain(&git.summary_secrets) {
+            *summary = redact::redact_in(summary, secret);
+        }
     }
     copy
 }

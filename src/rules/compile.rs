@@ -164,6 +164,11 @@ fn compile_rule(
                 "keyword `{keyword}` is shorter than {MIN_KEYWORD_LEN} bytes"
             ));
         }
+        if keyword.contains(['\n', '\r']) {
+            // A keyword lies on one line: what lets a history audit find a
+            // new version's keywords in its changed lines alone.
+            report.problem(format!("keyword {keyword:?} holds a line break"));
+        }
         if !keyword.is_ascii() {
             report.problem(format!("keyword `{keyword}` is not ASCII"));
         }
@@ -248,11 +253,16 @@ fn compile_rule(
         severity,
         description: syntax.description.trim().to_string(),
         remediation: syntax.remediation.trim().to_string(),
-        keywords: syntax
-            .keywords
-            .iter()
-            .map(|k| k.to_ascii_lowercase())
-            .collect(),
+        keywords: if syntax.keywords_case_sensitive {
+            syntax.keywords.clone()
+        } else {
+            syntax
+                .keywords
+                .iter()
+                .map(|k| k.to_ascii_lowercase())
+                .collect()
+        },
+        keywords_case_sensitive: syntax.keywords_case_sensitive,
         regex: regex?,
         min_entropy: syntax.entropy,
         checksum,

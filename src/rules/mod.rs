@@ -93,8 +93,13 @@ pub struct Rule {
     pub description: String,
     /// Where and how to rotate.
     pub remediation: String,
-    /// Literal prefilter strings, lowercase (matched ASCII case-insensitively).
+    /// Literal prefilter strings: lowercase and matched ASCII
+    /// case-insensitively, unless `keywords_case_sensitive`.
     pub keywords: Vec<String>,
+    /// Keywords match only in their exact case (PEM armour lines are
+    /// upper case by specification). Such keywords are found by a SIMD
+    /// literal search many times faster than a case-blind automaton.
+    pub keywords_case_sensitive: bool,
     /// The confirming regex, a byte regex with Unicode off, compiled on first use.
     pub regex: LazyRegex,
     /// Minimum Shannon entropy (bits per byte) of the secret.
@@ -361,6 +366,56 @@ pub struct RuleSources {
     pub builtin: bool,
     /// Extra files or directories of `*.toml`.
     pub paths: Vec<PathBuf>,
+}
+
+/// A rule as a report describes it once, apart from its findings: SARIF lists
+/// every rule that produced a result with its description, remediation and
+/// links, while each finding carries only the rule's id.
+#[derive(Debug, Clone)]
+pub struct RuleDoc {
+    /// The rule id.
+    pub id: String,
+    /// Human name.
+    pub name: String,
+    /// How bad a leak is.
+    pub severity: Severity,
+    /// `true` for a sensitive-file rule, `false` for a secret rule.
+    pub file: bool,
+    /// What was found and what an attacker can do with it.
+    pub description: String,
+    /// Where and how to rotate (or remove the file).
+    pub remediation: String,
+    /// Documentation links.
+    pub references: Vec<String>,
+}
+
+impl RuleSet {
+    /// The documentation of the rule with this id, secret or file rule.
+    pub fn doc(&self, id: &str) -> Option<RuleDoc> {
+        let secret = self.rules.iter().find(|r| r.id == id).map(|r| RuleDoc {
+            id: r.id.clone(),
+            name: r.name.clone(),
+            severity: r.severity,
+            file: false,
+            description: r.description.clone(),
+            remediation: r.remediation.clone(),
+            references: r.references.clone(),
+        });
+        secret.or_else(|| {
+            self.file_rules
+                .iter()
+                .find(|r| r.id == id)
+                .map(|r| RuleDoc {
+                    id: r.id.clone(),
+                    name: r.name.clone(),
+                    severity: r.severity,
+                    file: true,
+                    description: r.description.clone(),
+                    remediation: r.remediation.clone(),
+                    references: r.references.clone(),
+                })
+        })
+    }
 }
 
 impl RuleSet {

@@ -56,6 +56,8 @@ pub struct RuleSyntax {
     #[serde(default = "default_true")]
     pub line_bounded: bool,
     #[serde(default)]
+    pub keywords_case_sensitive: bool,
+    #[serde(default)]
     pub window: Option<usize>,
     #[serde(default)]
     pub references: Vec<String>,

@@ -16,6 +16,7 @@
 //! hands blobs and their [`Origin`] to a sink.
 
 mod graph;
+mod pack;
 mod read;
 mod refs;
 mod trees;
@@ -28,7 +29,8 @@ use serde::Serialize;
 
 use super::Skipped;
 
-pub use read::ReadOptions;
+pub use pack::{CopyOp, Derived};
+pub use read::{ReadOptions, Sink};
 
 /// Errors that stop a history scan before any blob is read.
 #[derive(Debug, thiserror::Error)]
@@ -266,6 +268,8 @@ pub struct History {
     /// Commits in scope (all, or the range), as graph indices.
     scope: Vec<u32>,
     items: Vec<Item>,
+    /// Every tree of the plan, for the occurrence pass.
+    tree_index: trees::TreeIndex,
     tags: Vec<TagInfo>,
     stats: HistoryStats,
     /// Objects that could not be read while planning.
@@ -360,7 +364,7 @@ impl History {
         } else {
             HashSet::new()
         };
-        let mut items = attribution.into_items();
+        let (mut items, tree_index) = attribution.into_items();
         stats.blobs = items.len() as u64;
 
         if options.all_objects {
@@ -415,6 +419,7 @@ impl History {
             graph,
             scope,
             items,
+            tree_index,
             tags,
             stats,
             skipped,
@@ -446,7 +451,11 @@ impl History {
     /// Reads every planned item in parallel and hands it to `sink` with its
     /// origin; blobs over the size limit and unreadable objects arrive as
     /// skips.
-    pub fn read(&self, options: &ReadOptions, sink: &(dyn Fn(super::SourceItem, &Origin) + Sync)) {
+    ///
+    /// Blobs stored as deltas in a pack arrive with their base and the
+    /// delta's copies ([`Derived`]) when the sink kept a state for the base,
+    /// so it can reuse what it learnt there.
+    pub fn read<S: Send>(&self, options: &ReadOptions, sink: &Sink<'_, S>) {
         read::read_all(self, options, sink);
     }
 
@@ -464,6 +473,7 @@ impl History {
     ) -> std::collections::HashMap<ObjectId, Occurrence> {
         trees::occurrences(
             &self.repo.to_thread_local(),
+            &self.tree_index,
             &self.graph,
             &self.scope,
             blobs,

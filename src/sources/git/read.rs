@@ -3,7 +3,7 @@
 //! items in pack order, so consecutive reads share delta bases.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use gix::ObjectId;
 use gix::objs::{CommitRef, Find as _, FindHeader as _, Kind, TagRef};
@@ -24,37 +24,128 @@ pub struct ReadOptions {
 /// enough to balance the load at the end.
 const RUN: usize = 32;
 
-/// Hands every item of `history` to `sink`, from `options.threads` workers.
-pub(super) fn read_all(
-    history: &History,
-    options: &ReadOptions,
-    sink: &(dyn Fn(SourceItem, &Origin) + Sync),
-) {
-    let next = AtomicUsize::new(0);
+/// Where a blob read from history comes from, for a sink that can reuse
+/// work: `derived` is set when the blob was decoded as a delta against a
+/// blob the sink saw before.
+pub type Sink<'s, S> =
+    dyn Fn(SourceItem, &Origin, Option<super::pack::Derived<'_, S>>) -> Option<S> + Sync + 's;
+
+/// Hands every item of `history` to `sink`, from `options.threads` workers:
+/// first every planned blob found in a pack, in delta order; then the rest
+/// (commit and tag messages, loose objects, alternates, anything a pack walk
+/// could not decode) looked up one by one, which also reports what cannot be
+/// read.
+pub(super) fn read_all<S: Send>(history: &History, options: &ReadOptions, sink: &Sink<'_, S>) {
+    let pool = match rayon::ThreadPoolBuilder::new()
+        .num_threads(options.threads.max(1))
+        .build()
+    {
+        Ok(pool) => pool,
+        Err(_) => {
+            // No threads to be had: read everything here, one by one.
+            let repo = history.repo.to_thread_local();
+            let mut buf = Vec::new();
+            for item in &history.items {
+                sink(
+                    read_item(&repo, item, options, &mut buf),
+                    &history.origin(item),
+                    None,
+                );
+            }
+            return;
+        }
+    };
     let items = &history.items;
+    let blobs: gix::hashtable::HashMap<ObjectId, usize> = items
+        .iter()
+        .enumerate()
+        .filter(|(_, item)| item.kind == OriginKind::Blob)
+        .map(|(i, item)| (item.object, i))
+        .collect();
+    let done: Vec<AtomicBool> = items.iter().map(|_| AtomicBool::new(false)).collect();
+    let visitor = PackVisitor {
+        history,
+        options,
+        blobs: &blobs,
+        done: &done,
+        sink,
+    };
+    let repo = history.repo.to_thread_local();
+    let objects_dir = repo.objects.store_ref().path().to_path_buf();
+    for index in super::pack::pack_indexes(&objects_dir) {
+        super::pack::walk_pack(&index, repo.object_hash(), &pool, &visitor);
+    }
+
+    let rest: Vec<&Item> = items
+        .iter()
+        .zip(&done)
+        .filter(|(_, done)| !done.load(Ordering::Relaxed))
+        .map(|(item, _)| item)
+        .collect();
+    let next = AtomicUsize::new(0);
     let work = || {
         let repo = history.repo.to_thread_local();
         let mut buf = Vec::new();
         loop {
             let start = next.fetch_add(RUN, Ordering::Relaxed);
-            if start >= items.len() {
+            if start >= rest.len() {
                 break;
             }
-            let end = (start + RUN).min(items.len());
-            for item in &items[start..end] {
+            let end = (start + RUN).min(rest.len());
+            for item in &rest[start..end] {
                 let source_item = read_item(&repo, item, options, &mut buf);
-                sink(source_item, &history.origin(item));
+                sink(source_item, &history.origin(item), None);
             }
         }
     };
-    match rayon::ThreadPoolBuilder::new()
-        .num_threads(options.threads.max(1))
-        .build()
-    {
-        Ok(pool) => {
-            pool.broadcast(|_| work());
+    pool.broadcast(|_| work());
+}
+
+/// Hands the planned blobs a pack walk decodes to the sink, each once.
+struct PackVisitor<'a, 's, S> {
+    history: &'a History,
+    options: &'a ReadOptions,
+    blobs: &'a gix::hashtable::HashMap<ObjectId, usize>,
+    done: &'a [AtomicBool],
+    sink: &'a Sink<'s, S>,
+}
+
+impl<S: Send> super::pack::Visitor for PackVisitor<'_, '_, S> {
+    type State = S;
+
+    fn wants(&self, id: &gix::oid) -> bool {
+        self.blobs
+            .get(id)
+            .is_some_and(|&i| !self.done[i].load(Ordering::Relaxed))
+    }
+
+    fn visit(
+        &self,
+        id: ObjectId,
+        data: &[u8],
+        derived: Option<super::pack::Derived<'_, S>>,
+    ) -> Option<S> {
+        let &index = self.blobs.get(&id)?;
+        if self.done[index].swap(true, Ordering::Relaxed) {
+            return None;
         }
-        Err(_) => work(),
+        let item = &self.history.items[index];
+        let origin = self.history.origin(item);
+        let limit = self.options.max_file_size;
+        if limit > 0 && data.len() as u64 > limit {
+            let skipped = skip(
+                item,
+                SkipReason::TooLarge,
+                format!("blob {id}: {} bytes > --max-file-size {limit}", data.len()),
+            );
+            (self.sink)(skipped, &origin, None);
+            return None;
+        }
+        let blob = SourceItem::Blob(Blob {
+            path: item.path.clone(),
+            data: data.to_vec(),
+        });
+        (self.sink)(blob, &origin, derived)
     }
 }
 

@@ -23,7 +23,8 @@ const EXCLUDED: u32 = u32::MAX;
 /// First-seen attribution of blobs to (path, commit).
 pub(super) struct Attribution<'r> {
     repo: &'r gix::Repository,
-    seen_trees: gix::hashtable::HashSet<ObjectId>,
+    /// Every tree met, with what the occurrence pass needs of it.
+    index: TreeIndex,
     /// Blob id to its index in `origins`, or [`EXCLUDED`].
     blobs: gix::hashtable::HashMap<ObjectId, u32>,
     /// (blob, first path, first commit).
@@ -46,7 +47,7 @@ impl<'r> Attribution<'r> {
     pub fn new(repo: &'r gix::Repository) -> Self {
         Attribution {
             repo,
-            seen_trees: Default::default(),
+            index: TreeIndex::default(),
             blobs: Default::default(),
             origins: Vec::new(),
             submodules: Default::default(),
@@ -88,12 +89,14 @@ impl<'r> Attribution<'r> {
         record: bool,
         skipped: &mut Vec<Skipped>,
     ) {
-        if !self.seen_trees.insert(root) {
+        let (root_index, new) = self.index.intern(root);
+        if !new {
             return;
         }
         let hash = self.repo.object_hash();
-        let mut stack = vec![(root, prefix.to_string())];
-        while let Some((tree, dir)) = stack.pop() {
+        let mut stack = vec![(root, root_index, prefix.to_string())];
+        let mut blob_ids: Vec<ObjectId> = Vec::new();
+        while let Some((tree, tree_index, dir)) = stack.pop() {
             let shown = if dir.is_empty() { "<root tree>" } else { &dir };
             let data = match self.repo.objects.try_find(&tree, &mut self.buf) {
                 Ok(Some(data)) if data.kind == Kind::Tree => data,
@@ -122,6 +125,8 @@ impl<'r> Attribution<'r> {
                     continue;
                 }
             };
+            blob_ids.clear();
+            let mut subtrees: Vec<(u32, u32)> = Vec::new();
             for entry in TreeRefIter::from_bytes(data.data, hash) {
                 let entry = match entry {
                     Ok(entry) => entry,
@@ -136,10 +141,21 @@ impl<'r> Attribution<'r> {
                 };
                 let id = entry.oid.to_owned();
                 if entry.mode.is_tree() {
-                    if self.seen_trees.insert(id) {
-                        stack.push((id, join(&dir, &crate::sources::path_text(entry.filename))));
+                    let (child, new) = self.index.intern(id);
+                    subtrees.push((self.index.name_id(entry.filename), child));
+                    if new {
+                        stack.push((
+                            id,
+                            child,
+                            join(&dir, &crate::sources::path_text(entry.filename)),
+                        ));
                     }
-                } else if entry.mode.is_blob_or_symlink()
+                    continue;
+                }
+                if entry.mode.is_blob_or_symlink() {
+                    blob_ids.push(id);
+                }
+                if entry.mode.is_blob_or_symlink()
                     && let Entry::Vacant(slot) = self.blobs.entry(id)
                 {
                     if record {
@@ -157,13 +173,15 @@ impl<'r> Attribution<'r> {
                         .or_insert(id);
                 }
             }
+            self.index.fill(tree_index, subtrees, &blob_ids);
         }
     }
 
     /// Every tree and blob met, for telling reachable from unreachable.
     pub fn known(&self) -> HashSet<ObjectId> {
-        self.seen_trees
-            .iter()
+        self.index
+            .ids
+            .keys()
             .chain(self.blobs.keys())
             .copied()
             .collect()
@@ -183,9 +201,11 @@ impl<'r> Attribution<'r> {
             .collect()
     }
 
-    /// The blobs to read, each once, with its first path and commit.
-    pub fn into_items(self) -> Vec<Item> {
-        self.origins
+    /// The blobs to read, each once, with its first path and commit; and the
+    /// index of every tree met, for the occurrence pass.
+    pub fn into_items(self) -> (Vec<Item>, TreeIndex) {
+        let items = self
+            .origins
             .into_iter()
             .map(|(object, path, owner)| Item {
                 object,
@@ -194,28 +214,116 @@ impl<'r> Attribution<'r> {
                 owner,
                 reachable: true,
             })
-            .collect()
+            .collect();
+        (items, self.index)
     }
 }
 
-/// A tree being decoded in the occurrence pass.
-struct Frame {
-    id: ObjectId,
-    /// Its name inside the parent tree.
-    name: String,
-    /// Subtrees and target blobs, in tree order.
-    entries: Vec<(bool, String, ObjectId)>,
-    next: usize,
-    /// (target index, path relative to this tree).
-    found: Vec<(u32, String)>,
+/// What the occurrence pass needs to know of every tree without decoding it
+/// again: its subtrees (by name), and a Bloom filter of its blobs.
+///
+/// Why: counting the commits and paths of the few blobs with findings used
+/// to decode every tree of the history a second time, as long as the first
+/// pass. With this index (about one byte per tree entry) it decodes only the
+/// trees whose filter says they may hold one of those blobs: the ones that
+/// do, plus about 3% false alarms.
+#[derive(Debug, Default)]
+pub(super) struct TreeIndex {
+    /// Tree id to its index.
+    ids: gix::hashtable::HashMap<ObjectId, u32>,
+    /// Per tree: its id.
+    trees: Vec<ObjectId>,
+    /// Per tree: (name id, subtree index), in tree order.
+    subtrees: Vec<Box<[(u32, u32)]>>,
+    /// Per tree: the Bloom filter of its blob entries (empty: no blobs).
+    blooms: Vec<Box<[u64]>>,
+    /// Subtree names, interned.
+    names: Vec<String>,
+    name_ids: HashMap<Vec<u8>, u32>,
+}
+
+/// Bloom filter bits per blob entry; with three probes, ~3% false positives.
+const BLOOM_BITS_PER_ENTRY: usize = 8;
+
+/// The three probe positions of `id` in a filter of `bits` bits. Object ids
+/// are hashes already: their bytes are the probe values.
+fn probes(id: &gix::oid, bits: usize) -> [usize; 3] {
+    let bytes = id.as_bytes();
+    let word = |at: usize| {
+        let mut buf = [0u8; 8];
+        let end = (at + 8).min(bytes.len());
+        buf[..end - at].copy_from_slice(&bytes[at..end]);
+        u64::from_le_bytes(buf)
+    };
+    let bits = bits as u64;
+    [
+        (word(0) % bits) as usize,
+        (word(8) % bits) as usize,
+        (word(12) % bits) as usize,
+    ]
+}
+
+impl TreeIndex {
+    /// The index of tree `id`, and whether it is new.
+    fn intern(&mut self, id: ObjectId) -> (u32, bool) {
+        match self.ids.entry(id) {
+            Entry::Occupied(slot) => (*slot.get(), false),
+            Entry::Vacant(slot) => {
+                let index = self.trees.len() as u32;
+                slot.insert(index);
+                self.trees.push(id);
+                self.subtrees.push(Box::new([]));
+                self.blooms.push(Box::new([]));
+                (index, true)
+            }
+        }
+    }
+
+    fn name_id(&mut self, name: &gix::bstr::BStr) -> u32 {
+        if let Some(&id) = self.name_ids.get(name.as_ref() as &[u8]) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(crate::sources::path_text(name));
+        self.name_ids.insert(name.to_vec(), id);
+        id
+    }
+
+    /// Records what tree `index` holds.
+    fn fill(&mut self, index: u32, subtrees: Vec<(u32, u32)>, blobs: &[ObjectId]) {
+        let i = index as usize;
+        self.subtrees[i] = subtrees.into_boxed_slice();
+        if blobs.is_empty() {
+            return;
+        }
+        let words = (blobs.len() * BLOOM_BITS_PER_ENTRY).div_ceil(64);
+        let mut filter = vec![0u64; words].into_boxed_slice();
+        for id in blobs {
+            for bit in probes(id, words * 64) {
+                filter[bit / 64] |= 1 << (bit % 64);
+            }
+        }
+        self.blooms[i] = filter;
+    }
+
+    /// Whether tree `index` may hold blob `id` directly (never false when it does).
+    fn may_hold(&self, index: usize, id: &gix::oid) -> bool {
+        let filter = &self.blooms[index];
+        !filter.is_empty()
+            && probes(id, filter.len() * 64)
+                .iter()
+                .all(|&bit| filter[bit / 64] & (1 << (bit % 64)) != 0)
+    }
 }
 
 type Contents = Rc<Vec<(u32, String)>>;
 
 /// Counts, for each target blob, the commits in `scope` whose tree holds it
-/// and the distinct paths it has there.
+/// and the distinct paths it has there. Trees come from `index`; only those
+/// whose filter may hold a target are decoded.
 pub(super) fn occurrences(
     repo: &gix::Repository,
+    index: &TreeIndex,
     graph: &Graph,
     scope: &[u32],
     targets: &BTreeSet<ObjectId>,
@@ -227,104 +335,108 @@ pub(super) fn occurrences(
         .map(|(i, id)| (*id, i as u32))
         .collect();
     let mut result: Vec<Occurrence> = vec![Occurrence::default(); target_list.len()];
+    if target_list.is_empty() {
+        return HashMap::new();
+    }
+    let contents = all_contents(repo, index, &target_list, &target_index);
     let mut last_commit: Vec<Option<u32>> = vec![None; target_list.len()];
-    let mut memo: gix::hashtable::HashMap<ObjectId, Contents> = Default::default();
-    let mut buf = Vec::new();
-    if !target_list.is_empty() {
-        for &c in scope {
-            let root = graph.nodes[c as usize].tree;
-            let contents = tree_contents(repo, root, &target_index, &mut memo, &mut buf);
-            for (target, path) in contents.iter() {
-                let t = *target as usize;
-                if last_commit[t] != Some(c) {
-                    last_commit[t] = Some(c);
-                    result[t].commits += 1;
-                }
-                if !result[t].paths.contains(path) {
-                    result[t].paths.insert(path.clone());
-                }
+    for &c in scope {
+        let root = graph.nodes[c as usize].tree;
+        let Some(&tree) = index.ids.get(&root) else {
+            continue;
+        };
+        for (target, path) in contents[tree as usize].iter() {
+            let t = *target as usize;
+            if last_commit[t] != Some(c) {
+                last_commit[t] = Some(c);
+                result[t].commits += 1;
+            }
+            if !result[t].paths.contains(path) {
+                result[t].paths.insert(path.clone());
             }
         }
     }
     target_list.into_iter().zip(result).collect()
 }
 
-/// Which targets `root` holds, and where; memoised per tree, decoded without
-/// recursion so deep directory nesting cannot overflow the stack.
-fn tree_contents(
+/// For every tree of `index`: which targets it holds, at which paths below
+/// it. Each tree is done after all its subtrees (an iterative post-order
+/// walk, so deep nesting cannot overflow the stack).
+fn all_contents(
     repo: &gix::Repository,
-    root: ObjectId,
-    targets: &HashMap<ObjectId, u32>,
-    memo: &mut gix::hashtable::HashMap<ObjectId, Contents>,
-    buf: &mut Vec<u8>,
-) -> Contents {
-    if let Some(done) = memo.get(&root) {
-        return done.clone();
-    }
-    let mut stack = vec![open_frame(repo, root, String::new(), targets, buf)];
-    loop {
-        let Some(top) = stack.last_mut() else {
-            return Rc::new(Vec::new());
-        };
-        if top.next < top.entries.len() {
-            let (is_tree, name, id) = top.entries[top.next].clone();
-            top.next += 1;
-            if !is_tree {
-                if let Some(&t) = targets.get(&id) {
-                    top.found.push((t, name));
-                }
-            } else if let Some(done) = memo.get(&id) {
-                for (t, path) in done.iter() {
-                    top.found.push((*t, format!("{name}/{path}")));
-                }
-            } else {
-                let frame = open_frame(repo, id, name, targets, buf);
-                stack.push(frame);
-            }
+    index: &TreeIndex,
+    targets: &[ObjectId],
+    target_index: &HashMap<ObjectId, u32>,
+) -> Vec<Contents> {
+    let empty: Contents = Rc::new(Vec::new());
+    let count = index.trees.len();
+    let mut contents: Vec<Contents> = vec![empty; count];
+    let mut done = vec![false; count];
+    let mut buf = Vec::new();
+    let mut stack: Vec<(usize, usize)> = Vec::new();
+    for start in 0..count {
+        if done[start] {
             continue;
         }
-        let Some(frame) = stack.pop() else {
-            return Rc::new(Vec::new());
-        };
-        let contents: Contents = Rc::new(frame.found);
-        memo.insert(frame.id, contents.clone());
-        match stack.last_mut() {
-            Some(parent) => {
-                for (t, path) in contents.iter() {
-                    parent.found.push((*t, format!("{}/{path}", frame.name)));
+        stack.push((start, 0));
+        while let Some((tree, next)) = stack.last_mut() {
+            let tree = *tree;
+            if let Some(&(_, child)) = index.subtrees[tree].get(*next) {
+                *next += 1;
+                if !done[child as usize] {
+                    // Mark on entry: a cycle (only in a corrupt repository)
+                    // then ends instead of looping.
+                    done[child as usize] = true;
+                    stack.push((child as usize, 0));
                 }
+                continue;
             }
-            None => return contents,
+            stack.pop();
+            done[tree] = true;
+            let mut found: Vec<(u32, String)> = Vec::new();
+            if targets.iter().any(|t| index.may_hold(tree, t)) {
+                found.extend(direct_targets(
+                    repo,
+                    &index.trees[tree],
+                    target_index,
+                    &mut buf,
+                ));
+            }
+            for &(name, child) in index.subtrees[tree].iter() {
+                let below = &contents[child as usize];
+                if below.is_empty() {
+                    continue;
+                }
+                let name = &index.names[name as usize];
+                found.extend(below.iter().map(|(t, path)| (*t, format!("{name}/{path}"))));
+            }
+            if !found.is_empty() {
+                contents[tree] = Rc::new(found);
+            }
         }
     }
+    contents
 }
 
-fn open_frame(
+/// The targets tree `id` holds directly, with their names. Unreadable trees
+/// were reported by the first pass; here they hold nothing.
+fn direct_targets(
     repo: &gix::Repository,
-    id: ObjectId,
-    name: String,
+    id: &ObjectId,
     targets: &HashMap<ObjectId, u32>,
     buf: &mut Vec<u8>,
-) -> Frame {
-    let mut entries = Vec::new();
-    // Unreadable trees were reported by the first pass; here they hold nothing.
-    if let Ok(Some(data)) = repo.objects.try_find(&id, buf)
+) -> Vec<(u32, String)> {
+    let mut found = Vec::new();
+    if let Ok(Some(data)) = repo.objects.try_find(id, buf)
         && data.kind == Kind::Tree
     {
         for entry in TreeRefIter::from_bytes(data.data, repo.object_hash()).flatten() {
-            let oid = entry.oid.to_owned();
-            if entry.mode.is_tree() {
-                entries.push((true, crate::sources::path_text(entry.filename), oid));
-            } else if entry.mode.is_blob_or_symlink() && targets.contains_key(&oid) {
-                entries.push((false, crate::sources::path_text(entry.filename), oid));
+            if entry.mode.is_blob_or_symlink()
+                && let Some(&t) = targets.get(entry.oid)
+            {
+                found.push((t, crate::sources::path_text(entry.filename)));
             }
         }
     }
-    Frame {
-        id,
-        name,
-        entries,
-        next: 0,
-        found: Vec::new(),
-    }
+    found
 }

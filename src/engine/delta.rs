@@ -1,0 +1,423 @@
+//! What a new version of a file shares with an earlier one, in the terms the
+//! engine needs to rescan only the difference.
+//!
+//! Why: a repository's history stores most versions of a file as a delta
+//! against another version, and most of every delta is "copy these bytes
+//! from the base". A line that a single copy carries over whole, with its
+//! line breaks, is the same line in both versions, so every line rule gives
+//! the same matches on it; a span rule's window carried over whole gives the
+//! same matches too. Scanning only the rest turns a history audit from
+//! "every byte of every version" into "every byte anyone ever wrote".
+
+use std::ops::Range;
+
+use super::Match;
+
+/// One copy instruction of a delta: `len` bytes of the base at `base`
+/// become the bytes of the new version at `target`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Copy {
+    /// Where the bytes land in the new version.
+    pub target: usize,
+    /// Where they come from in the base.
+    pub base: usize,
+    /// How many bytes.
+    pub len: usize,
+}
+
+/// A run of whole lines of the new version that is, byte for byte and line
+/// break for line break, a run of whole lines of the base.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Segment {
+    /// The lines in the new version, from a line start to just after a line
+    /// break (or to the end of the text).
+    target: Range<usize>,
+    /// Where they start in the base.
+    base: usize,
+}
+
+impl Segment {
+    fn base_range(&self) -> Range<usize> {
+        self.base..self.base + self.target.len()
+    }
+}
+
+/// How a new version reuses its base: the lines carried over whole, and
+/// everything else, which must be read again.
+#[derive(Debug, Clone)]
+pub struct Reuse {
+    segments: Vec<Segment>,
+    target_len: usize,
+    base_len: usize,
+}
+
+impl Reuse {
+    /// Works out the reused lines from the copies that built `target` out of
+    /// `base`. Copies must be in target order and within both texts; any
+    /// that are not are simply not reused.
+    pub fn new(target: &[u8], base: &[u8], copies: &[Copy]) -> Reuse {
+        let mut segments: Vec<Segment> = Vec::new();
+        for copy in copies {
+            let (t, b, n) = (copy.target, copy.base, copy.len);
+            let (Some(t_end), Some(b_end)) = (t.checked_add(n), b.checked_add(n)) else {
+                continue;
+            };
+            if n == 0 || t_end > target.len() || b_end > base.len() {
+                continue;
+            }
+            // The first whole line inside the copy: at its start if both
+            // texts have a line start there, else after its first line break.
+            let starts_line = |text: &[u8], at: usize| at == 0 || text[at - 1] == b'\n';
+            let first = if starts_line(target, t) && starts_line(base, b) {
+                t
+            } else {
+                match memchr::memchr(b'\n', &target[t..t_end]) {
+                    Some(i) => t + i + 1,
+                    None => continue,
+                }
+            };
+            // The end of the last whole line: after the copy's last line
+            // break, or the copy's end if it ends both texts.
+            let last = if t_end == target.len() && b_end == base.len() {
+                t_end
+            } else {
+                match memchr::memrchr(b'\n', &target[first..t_end]) {
+                    Some(i) => first + i + 1,
+                    None => continue,
+                }
+            };
+            if first >= last {
+                continue;
+            }
+            let base_first = b + (first - t);
+            match segments.last_mut() {
+                // Copies that continue each other in both texts are one run.
+                Some(prev)
+                    if prev.target.end == first && prev.base + prev.target.len() == base_first =>
+                {
+                    prev.target.end = last;
+                }
+                _ => segments.push(Segment {
+                    target: first..last,
+                    base: base_first,
+                }),
+            }
+        }
+        Reuse {
+            segments,
+            target_len: target.len(),
+            base_len: base.len(),
+        }
+    }
+
+    /// Bytes of the new version that are reused lines.
+    pub fn reused_bytes(&self) -> usize {
+        self.segments.iter().map(|s| s.target.len()).sum()
+    }
+
+    /// The segments whose base range holds all of `range`: a block of the
+    /// base may be copied to several places.
+    fn segments_in_base<'a>(
+        &'a self,
+        range: &'a Range<usize>,
+    ) -> impl Iterator<Item = &'a Segment> + 'a {
+        self.segments.iter().filter(move |s| {
+            let base = s.base_range();
+            base.start <= range.start && range.end <= base.end
+        })
+    }
+
+    /// The segment whose target range holds all of `range`.
+    fn segment_in_target(&self, range: &Range<usize>) -> Option<&Segment> {
+        let i = self.segments.partition_point(|s| s.target.end < range.end);
+        self.segments
+            .get(i)
+            .filter(|s| s.target.start <= range.start && range.end <= s.target.end)
+    }
+
+    /// The base's match `m` moved to every place the new version carries it
+    /// to; none if its window is not carried over whole (then the new version
+    /// finds it again, or not, by rescanning). A span rule's window that
+    /// touches either end of the text is never carried: there the window is
+    /// cut short, and the same keyword sees a different window in the other
+    /// version.
+    pub fn carry<'a>(
+        &'a self,
+        m: &'a Match,
+        line_bounded: bool,
+    ) -> impl Iterator<Item = Match> + 'a {
+        let window = &m.window;
+        let clipped = !line_bounded && (window.start == 0 || window.end >= self.base_len);
+        self.segments_in_base(window)
+            .filter(move |_| !clipped)
+            .filter_map(move |segment| {
+                let shift = |r: &Range<usize>| {
+                    r.start - segment.base + segment.target.start
+                        ..r.end - segment.base + segment.target.start
+                };
+                let moved_window = shift(window);
+                if !line_bounded && (moved_window.start == 0 || moved_window.end >= self.target_len)
+                {
+                    return None;
+                }
+                Some(Match {
+                    span: shift(&m.span),
+                    secret_span: shift(&m.secret_span),
+                    window: moved_window,
+                    ..m.clone()
+                })
+            })
+    }
+
+    /// Every place in the new version the base's bytes `range` are carried to.
+    pub fn carry_range(&self, range: Range<usize>) -> impl Iterator<Item = Range<usize>> + '_ {
+        self.segments
+            .iter()
+            .filter(move |s| {
+                let base = s.base_range();
+                base.start <= range.start && range.end <= base.end
+            })
+            .map(move |s| {
+                let start = range.start - s.base + s.target.start;
+                start..start + range.len()
+            })
+    }
+
+    /// Whether a span rule's window in the new version was carried over
+    /// whole from the base, so [`Reuse::carry`] already brought its matches.
+    pub fn carries(&self, window: &Range<usize>) -> bool {
+        if window.start == 0 || window.end >= self.target_len {
+            return false;
+        }
+        let Some(segment) = self.segment_in_target(window) else {
+            return false;
+        };
+        let base_start = window.start - segment.target.start + segment.base;
+        let base_end = base_start + window.len();
+        debug_assert!(segment.base_range().contains(&base_start));
+        base_start > 0 && base_end < self.base_len
+    }
+
+    /// The whole lines of the new version that are not reused: what the line
+    /// rules must read.
+    pub fn dirty_lines(&self) -> Vec<Range<usize>> {
+        let mut dirty = Vec::new();
+        let mut at = 0;
+        for segment in &self.segments {
+            if segment.target.start > at {
+                dirty.push(at..segment.target.start);
+            }
+            at = segment.target.end;
+        }
+        if at < self.target_len {
+            dirty.push(at..self.target_len);
+        }
+        dirty
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn copy(target: usize, base: usize, len: usize) -> Copy {
+        Copy { target, base, len }
+    }
+
+    #[test]
+    fn whole_lines_of_a_copy_are_reused() {
+        let base = b"one\ntwo\nthree\n";
+        let target = b"zero\none\ntwo\nthree\n";
+        // "zero\n" inserted, the rest copied.
+        let reuse = Reuse::new(target, base, &[copy(5, 0, 14)]);
+        assert_eq!(reuse.dirty_lines(), vec![0..5]);
+        assert_eq!(reuse.reused_bytes(), 14);
+    }
+
+    #[test]
+    fn a_copy_that_starts_mid_line_reuses_from_the_next_line() {
+        let base = b"abc=1\ndef=2\n";
+        let target = b"xyz=1\ndef=2\n";
+        // "xyz" inserted, "=1\ndef=2\n" copied from offset 3.
+        let reuse = Reuse::new(target, base, &[copy(3, 3, 9)]);
+        assert_eq!(reuse.dirty_lines(), vec![0..6]);
+    }
+
+    #[test]
+    fn a_line_whose_break_differs_is_not_reused() {
+        // The copy carries "b\n" but in the base "b" ended the text without a
+        // line break after... here the base line is "ab", not "b".
+        let base = b"ab\n";
+        let target = b"b\n";
+        let reuse = Reuse::new(target, base, &[copy(0, 1, 2)]);
+        assert_eq!(reuse.dirty_lines(), vec![0..2]);
+    }
+
+    #[test]
+    fn the_last_line_without_a_break_is_reused_only_at_both_ends() {
+        let base = b"a\nlast";
+        let target = b"b\nlast";
+        let reuse = Reuse::new(target, base, &[copy(2, 2, 4)]);
+        assert_eq!(reuse.dirty_lines(), vec![0..2]);
+        let longer_base = b"a\nlast line";
+        let reuse = Reuse::new(target, longer_base, &[copy(2, 2, 4)]);
+        assert_eq!(reuse.dirty_lines(), vec![0..6]);
+    }
+
+    #[test]
+    fn contiguous_copies_merge_and_moved_lines_are_reused() {
+        let base = b"1\n2\n3\n4\n";
+        let reuse = Reuse::new(base, base, &[copy(0, 0, 4), copy(4, 4, 4)]);
+        assert_eq!(reuse.segments.len(), 1);
+        assert!(reuse.dirty_lines().is_empty());
+        // Lines moved around are still whole lines of the base.
+        let moved = b"3\n4\n1\n2\n";
+        let reuse = Reuse::new(moved, base, &[copy(0, 4, 4), copy(4, 0, 4)]);
+        assert_eq!(reuse.segments.len(), 2);
+        assert!(reuse.dirty_lines().is_empty());
+        assert_eq!(reuse.carry_range(0..1).collect::<Vec<_>>(), vec![4..5]);
+    }
+
+    #[test]
+    fn bad_copies_are_ignored() {
+        let reuse = Reuse::new(
+            b"abc\n",
+            b"abc\n",
+            &[copy(2, 0, 10), copy(usize::MAX, 0, 2)],
+        );
+        assert_eq!(reuse.dirty_lines(), vec![0..4]);
+    }
+
+    /// A small deterministic generator, so failures reproduce.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 >> 11) as usize
+        }
+        fn below(&mut self, n: usize) -> usize {
+            self.next() % n.max(1)
+        }
+    }
+
+    /// Builds a new version out of pieces of `base` (copies, some starting
+    /// or ending mid-line, some moved) and inserted text (rule examples,
+    /// filler, bare line breaks), and returns it with its copies.
+    fn edit(base: &[u8], inserts: &[&[u8]], rng: &mut Rng) -> (Vec<u8>, Vec<Copy>) {
+        let mut target = Vec::new();
+        let mut copies = Vec::new();
+        let mut at = 0;
+        while at < base.len() {
+            match rng.below(6) {
+                0 => target.extend_from_slice(inserts[rng.below(inserts.len())]),
+                1 => target.push(b'\n'),
+                2 => at += rng.below(40), // drop a little
+                3 if !base.is_empty() => {
+                    // A block from anywhere in the base (a move).
+                    let start = rng.below(base.len());
+                    let len = rng.below(base.len() - start).min(300) + 1;
+                    copies.push(Copy {
+                        target: target.len(),
+                        base: start,
+                        len,
+                    });
+                    target.extend_from_slice(&base[start..start + len]);
+                }
+                _ => {
+                    let len = rng.below(400).min(base.len() - at) + 1;
+                    let len = len.min(base.len() - at);
+                    copies.push(Copy {
+                        target: target.len(),
+                        base: at,
+                        len,
+                    });
+                    target.extend_from_slice(&base[at..at + len]);
+                    at += len;
+                }
+            }
+        }
+        (target, copies)
+    }
+
+    /// The promise of [`Reuse`]: a delta scan gives exactly the matches a
+    /// full scan of the new version gives, over random edits of texts full
+    /// of every rule's examples.
+    #[test]
+    fn delta_scans_equal_full_scans() {
+        let rules = crate::rules::RuleSet::load(&crate::rules::RuleSources {
+            builtin: true,
+            paths: Vec::new(),
+        })
+        .unwrap();
+        let examples: Vec<String> = rules
+            .rules
+            .iter()
+            .flat_map(|r| r.examples.iter().chain(&r.negative_examples).cloned())
+            .collect();
+        let engine = crate::engine::Engine::new(rules).unwrap();
+        let mut inserts: Vec<Vec<u8>> = examples
+            .iter()
+            .map(|e| format!("{e}\n").into_bytes())
+            .collect();
+        inserts.push(b"  filler line with the word secret and private\n".to_vec());
+        inserts.push(b"x = 1; ".to_vec());
+        let inserts: Vec<&[u8]> = inserts.iter().map(|v| v.as_slice()).collect();
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let sorted = |mut v: Vec<crate::engine::Match>| {
+            v.sort_by(|a, b| {
+                (a.rule, a.span.start, a.span.end, &a.secret, a.allowed).cmp(&(
+                    b.rule,
+                    b.span.start,
+                    b.span.end,
+                    &b.secret,
+                    b.allowed,
+                ))
+            });
+            v.into_iter()
+                .map(|m| (m.rule, m.span, m.secret_span, m.secret, m.allowed))
+                .collect::<Vec<_>>()
+        };
+        let mut carried = 0;
+        for round in 0..40 {
+            // A base: a run of examples and filler.
+            let mut base = Vec::new();
+            for _ in 0..40 {
+                base.extend_from_slice(inserts[rng.below(inserts.len())]);
+            }
+            let mut version = base;
+            let mut state = engine.scan_full(&version).reusable;
+            // A chain of versions, each a delta of the one before.
+            for step in 0..4 {
+                let (next, copies) = edit(&version, &inserts, &mut rng);
+                let reuse = Reuse::new(&next, &version, &copies);
+                carried += reuse.reused_bytes();
+                let delta = engine.scan_delta(&next, &state, &reuse);
+                let full = engine.scan_full(&next);
+                let (got, want) = (sorted(delta.matches), sorted(full.matches));
+                let missing: Vec<_> = want.iter().filter(|m| !got.contains(m)).collect();
+                let extra: Vec<_> = got.iter().filter(|m| !want.contains(m)).collect();
+                let show = |m: &&(usize, Range<usize>, Range<usize>, Vec<u8>, bool)| {
+                    let id = &engine.rules().rules[m.0].id;
+                    let at = &next[m.1.clone()];
+                    format!("{id} at {:?}: {:?}", m.1, String::from_utf8_lossy(at))
+                };
+                assert!(
+                    missing.is_empty() && extra.is_empty(),
+                    "round {round} step {step}: delta scan differs from full scan\nmissing: {:#?}\nextra: {:#?}\nsegments: {:?}",
+                    missing.iter().map(show).collect::<Vec<_>>(),
+                    extra.iter().map(show).collect::<Vec<_>>(),
+                    reuse.segments,
+                );
+                state = delta.reusable;
+                version = next;
+            }
+        }
+        assert!(
+            carried > 0,
+            "the edits reused nothing: the test tests nothing"
+        );
+    }
+}

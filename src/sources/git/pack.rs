@@ -1,0 +1,483 @@
+//! Reading blobs straight out of pack files, in delta order.
+//!
+//! Why: a pack stores most versions of a file as a delta against another
+//! version. Looking blobs up one by one re-applies the same delta chains over
+//! and over; walking each pack's delta forest instead decodes every object
+//! exactly once, from its base, with the base still in memory. And because
+//! the walk knows which bytes each delta copied from its base, it hands the
+//! copies on, so the scanner can skip what it has already read in the base.
+//!
+//! Only what this module can decode with certainty is handed out. Anything
+//! else (a pack it cannot open, an entry it cannot inflate, a delta whose base
+//! lives in another pack) is left alone and read later through the object
+//! database, which reports what it cannot read.
+
+use std::path::{Path, PathBuf};
+
+use gix::ObjectId;
+use gix::odb::pack;
+
+/// One copy instruction of a delta, in absolute offsets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CopyOp {
+    /// Where the bytes land in the new object.
+    pub target: usize,
+    /// Where they come from in the base.
+    pub base: usize,
+    /// How many bytes.
+    pub len: usize,
+}
+
+/// A blob decoded as a delta: its base's bytes, the copies that built it,
+/// and whatever the visitor kept from visiting the base.
+#[derive(Debug)]
+pub struct Derived<'a, S> {
+    /// The base object's content.
+    pub base: &'a [u8],
+    /// The delta's copy instructions, in target order.
+    pub copies: &'a [CopyOp],
+    /// What the visitor returned for the base.
+    pub base_state: &'a S,
+}
+
+/// Decides what the walk does with a blob.
+pub(super) trait Visitor: Sync {
+    /// What a visit leaves for the blob's delta children.
+    type State: Send;
+    /// Whether this blob is to be visited; the walk decodes only blobs that
+    /// are wanted or that a wanted blob is derived from.
+    fn wants(&self, id: &gix::oid) -> bool;
+    /// Visits one wanted blob (each id at most once per walk).
+    fn visit(
+        &self,
+        id: ObjectId,
+        data: &[u8],
+        derived: Option<Derived<'_, Self::State>>,
+    ) -> Option<Self::State>;
+}
+
+/// The pack files of an objects directory, sorted by name.
+pub(super) fn pack_indexes(objects_dir: &Path) -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(objects_dir.join("pack"))
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|ext| ext == "idx"))
+                .collect()
+        })
+        .unwrap_or_default();
+    paths.sort();
+    paths
+}
+
+/// An entry of one pack, in pack order.
+struct Node {
+    id: ObjectId,
+    offset: u64,
+    /// The delta base, as an index into the pack's nodes.
+    parent: Option<u32>,
+    /// Whether the object is a blob (for deltas: whether its chain ends in one).
+    blob: bool,
+    /// Whether it or something derived from it is wanted.
+    needed: bool,
+}
+
+/// Visits every wanted blob of the pack whose index is `index_path`, each
+/// delta tree on one of `pool`'s threads. Returns quietly when the pack
+/// cannot be read: its blobs are then read the slow way, which reports why.
+pub(super) fn walk_pack<V: Visitor>(
+    index_path: &Path,
+    hash: gix::hash::Kind,
+    pool: &rayon::ThreadPool,
+    visitor: &V,
+) {
+    let Ok(index) = pack::index::File::at(index_path, hash) else {
+        return;
+    };
+    let Ok(data) = pack::data::File::at(index_path.with_extension("pack"), hash) else {
+        return;
+    };
+    let Some((nodes, children)) = plan(&index, &data, visitor) else {
+        return;
+    };
+    let roots: Vec<u32> = (0..nodes.len() as u32)
+        .filter(|&i| {
+            let node = &nodes[i as usize];
+            node.blob && node.needed && node.parent.is_none()
+        })
+        .collect();
+    pool.install(|| {
+        use rayon::prelude::*;
+        roots
+            .par_iter()
+            .with_max_len(1)
+            .for_each(|&root| walk_tree(root, &nodes, &children, &data, visitor));
+    });
+}
+
+/// Reads every entry header: the delta forest of the pack, restricted to the
+/// blobs that are wanted and their bases. `None` if the pack is inconsistent.
+fn plan<V: Visitor>(
+    index: &pack::index::File,
+    data: &pack::data::File,
+    visitor: &V,
+) -> Option<(Vec<Node>, Vec<Vec<u32>>)> {
+    let mut entries: Vec<(u64, ObjectId)> = index.iter().map(|e| (e.pack_offset, e.oid)).collect();
+    entries.sort_unstable_by_key(|(offset, _)| *offset);
+    let position = |offset: u64| -> Option<u32> {
+        entries
+            .binary_search_by_key(&offset, |(o, _)| *o)
+            .ok()
+            .map(|i| i as u32)
+    };
+    let mut nodes: Vec<Node> = Vec::with_capacity(entries.len());
+    // For each node: Some(kind-is-blob) once known; deltas learn it from their base.
+    let mut known: Vec<Option<bool>> = Vec::with_capacity(entries.len());
+    for &(offset, id) in &entries {
+        let entry = data.entry(offset).ok()?;
+        let (parent, kind) = match entry.header {
+            pack::data::entry::Header::Blob => (None, Some(true)),
+            pack::data::entry::Header::Tree
+            | pack::data::entry::Header::Commit
+            | pack::data::entry::Header::Tag => (None, Some(false)),
+            pack::data::entry::Header::OfsDelta { base_distance } => {
+                let base =
+                    pack::data::entry::Header::verified_base_pack_offset(offset, base_distance)?;
+                (Some(position(base)?), None)
+            }
+            pack::data::entry::Header::RefDelta { base_id } => {
+                let base = index
+                    .lookup(base_id)
+                    .map(|i| index.pack_offset_at_index(i))?;
+                (Some(position(base)?), None)
+            }
+        };
+        nodes.push(Node {
+            id,
+            offset,
+            parent,
+            blob: false,
+            needed: false,
+        });
+        known.push(kind);
+    }
+    // Resolve each delta's kind from its chain (ref deltas may point forward).
+    for i in 0..nodes.len() {
+        let mut chain = Vec::new();
+        let mut at = i;
+        let kind = loop {
+            if let Some(kind) = known[at] {
+                break kind;
+            }
+            chain.push(at);
+            if chain.len() > nodes.len() {
+                return None; // a cycle: not a valid pack
+            }
+            at = nodes[at].parent? as usize;
+        };
+        for c in chain {
+            known[c] = Some(kind);
+        }
+        nodes[i].blob = kind;
+    }
+    let mut children: Vec<Vec<u32>> = vec![Vec::new(); nodes.len()];
+    for i in 0..nodes.len() {
+        if !nodes[i].blob || !visitor.wants(&nodes[i].id) {
+            continue;
+        }
+        let mut at = Some(i as u32);
+        while let Some(n) = at {
+            let node = &mut nodes[n as usize];
+            if node.needed {
+                break;
+            }
+            node.needed = true;
+            at = node.parent;
+            if let Some(parent) = at {
+                children[parent as usize].push(n);
+            }
+        }
+    }
+    Some((nodes, children))
+}
+
+/// One object of a delta tree being walked, with its content kept for its
+/// children.
+struct Frame<S> {
+    node: u32,
+    content: Vec<u8>,
+    state: Option<S>,
+    next_child: usize,
+}
+
+/// Decodes a delta tree depth first: every object once, from its base.
+fn walk_tree<V: Visitor>(
+    root: u32,
+    nodes: &[Node],
+    children: &[Vec<u32>],
+    data: &pack::data::File,
+    visitor: &V,
+) {
+    let mut inflate = gix::zlib::Inflate::default();
+    let mut delta = Vec::new();
+    let Some(content) = inflate_entry(data, nodes[root as usize].offset, &mut inflate, Vec::new())
+    else {
+        return;
+    };
+    let state = visit(visitor, &nodes[root as usize], &content, None);
+    let mut stack = vec![Frame {
+        node: root,
+        content,
+        state,
+        next_child: 0,
+    }];
+    let mut copies = Vec::new();
+    while let Some(top) = stack.last_mut() {
+        let Some(&child) = children[top.node as usize].get(top.next_child) else {
+            stack.pop();
+            continue;
+        };
+        top.next_child += 1;
+        let Some(raw) = inflate_entry(
+            data,
+            nodes[child as usize].offset,
+            &mut inflate,
+            std::mem::take(&mut delta),
+        ) else {
+            continue;
+        };
+        let mut content = Vec::new();
+        copies.clear();
+        let applied = apply_delta(&top.content, &raw, &mut content, &mut copies);
+        delta = raw;
+        if applied.is_err() {
+            // Left for the object database to read and report.
+            continue;
+        }
+        let derived = top.state.as_ref().map(|base_state| Derived {
+            base: &top.content,
+            copies: &copies,
+            base_state,
+        });
+        let state = visit(visitor, &nodes[child as usize], &content, derived);
+        stack.push(Frame {
+            node: child,
+            content,
+            state,
+            next_child: 0,
+        });
+    }
+}
+
+fn visit<V: Visitor>(
+    visitor: &V,
+    node: &Node,
+    content: &[u8],
+    derived: Option<Derived<'_, V::State>>,
+) -> Option<V::State> {
+    if visitor.wants(&node.id) {
+        visitor.visit(node.id, content, derived)
+    } else {
+        None
+    }
+}
+
+/// The inflated bytes of the entry at `offset` (for a delta: the delta).
+fn inflate_entry(
+    data: &pack::data::File,
+    offset: u64,
+    inflate: &mut gix::zlib::Inflate,
+    mut out: Vec<u8>,
+) -> Option<Vec<u8>> {
+    let entry = data.entry(offset).ok()?;
+    let size = usize::try_from(entry.decompressed_size).ok()?;
+    out.clear();
+    out.resize(size, 0);
+    data.decompress_entry(&entry, inflate, &mut out).ok()?;
+    Some(out)
+}
+
+/// Why a delta could not be applied.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum DeltaError {
+    /// The delta ends in the middle of a header or instruction.
+    Truncated,
+    /// The delta's base size is not the base's.
+    BaseSize,
+    /// A copy reaches outside the base.
+    CopyOutOfRange,
+    /// Instruction 0 is reserved.
+    Reserved,
+    /// The result is not the size the delta announced.
+    TargetSize,
+}
+
+fn varint(delta: &[u8], at: &mut usize) -> Result<usize, DeltaError> {
+    let mut value = 0usize;
+    let mut shift = 0;
+    loop {
+        let byte = *delta.get(*at).ok_or(DeltaError::Truncated)?;
+        *at += 1;
+        if shift >= usize::BITS {
+            return Err(DeltaError::Truncated);
+        }
+        value |= usize::from(byte & 0x7f) << shift;
+        shift += 7;
+        if byte & 0x80 == 0 {
+            return Ok(value);
+        }
+    }
+}
+
+/// Applies a git delta to `base`, writing the object to `out` and each copy
+/// instruction to `copies`.
+pub(super) fn apply_delta(
+    base: &[u8],
+    delta: &[u8],
+    out: &mut Vec<u8>,
+    copies: &mut Vec<CopyOp>,
+) -> Result<(), DeltaError> {
+    let mut at = 0;
+    if varint(delta, &mut at)? != base.len() {
+        return Err(DeltaError::BaseSize);
+    }
+    let target_size = varint(delta, &mut at)?;
+    out.clear();
+    out.reserve(target_size);
+    while at < delta.len() {
+        let op = delta[at];
+        at += 1;
+        if op & 0x80 != 0 {
+            let mut field = |present: bool, shift: u32| -> Result<usize, DeltaError> {
+                if !present {
+                    return Ok(0);
+                }
+                let byte = *delta.get(at).ok_or(DeltaError::Truncated)?;
+                at += 1;
+                Ok(usize::from(byte) << shift)
+            };
+            let mut offset = 0;
+            for bit in 0..4 {
+                offset |= field(op & (1 << bit) != 0, 8 * bit)?;
+            }
+            let mut len = 0;
+            for bit in 0..3 {
+                len |= field(op & (1 << (4 + bit)) != 0, 8 * bit)?;
+            }
+            if len == 0 {
+                len = 0x10000;
+            }
+            let end = offset.checked_add(len).ok_or(DeltaError::CopyOutOfRange)?;
+            let source = base.get(offset..end).ok_or(DeltaError::CopyOutOfRange)?;
+            match copies.last_mut() {
+                // Consecutive copies of consecutive base bytes are one copy.
+                Some(last)
+                    if last.target + last.len == out.len() && last.base + last.len == offset =>
+                {
+                    last.len += len;
+                }
+                _ => copies.push(CopyOp {
+                    target: out.len(),
+                    base: offset,
+                    len,
+                }),
+            }
+            out.extend_from_slice(source);
+        } else if op != 0 {
+            let len = usize::from(op);
+            let insert = delta.get(at..at + len).ok_or(DeltaError::Truncated)?;
+            at += len;
+            out.extend_from_slice(insert);
+        } else {
+            return Err(DeltaError::Reserved);
+        }
+    }
+    if out.len() != target_size {
+        return Err(DeltaError::TargetSize);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(base: usize, target: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        for mut value in [base, target] {
+            loop {
+                let byte = (value & 0x7f) as u8;
+                value >>= 7;
+                if value == 0 {
+                    out.push(byte);
+                    break;
+                }
+                out.push(byte | 0x80);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn copies_and_inserts_rebuild_the_object() {
+        let base = b"hello, world\n".repeat(20);
+        let mut delta = header(base.len(), 5 + 3 + 200);
+        delta.extend([0x80 | 0x01 | 0x10, 0, 5]); // copy 5 bytes at 0
+        delta.extend([3, b'X', b'Y', b'Z']); // insert "XYZ"
+        delta.extend([0x80 | 0x01 | 0x10, 13, 200]); // copy 200 bytes at 13
+        let (mut out, mut copies) = (Vec::new(), Vec::new());
+        apply_delta(&base, &delta, &mut out, &mut copies).unwrap();
+        assert_eq!(&out[..8], b"helloXYZ");
+        assert_eq!(&out[8..], &base[13..213]);
+        assert_eq!(
+            copies,
+            vec![
+                CopyOp {
+                    target: 0,
+                    base: 0,
+                    len: 5
+                },
+                CopyOp {
+                    target: 8,
+                    base: 13,
+                    len: 200
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn broken_deltas_are_errors_not_panics() {
+        let base = b"abc";
+        let (mut out, mut copies) = (Vec::new(), Vec::new());
+        let mut wrong_base = header(4, 3);
+        wrong_base.extend([0x91, 0, 3]);
+        assert_eq!(
+            apply_delta(base, &wrong_base, &mut out, &mut copies),
+            Err(DeltaError::BaseSize)
+        );
+        let mut out_of_range = header(3, 3);
+        out_of_range.extend([0x91, 2, 3]);
+        assert_eq!(
+            apply_delta(base, &out_of_range, &mut out, &mut copies),
+            Err(DeltaError::CopyOutOfRange)
+        );
+        let mut truncated = header(3, 3);
+        truncated.extend([5, b'a']);
+        assert_eq!(
+            apply_delta(base, &truncated, &mut out, &mut copies),
+            Err(DeltaError::Truncated)
+        );
+        let mut short = header(3, 9);
+        short.extend([0x91, 0, 3]);
+        assert_eq!(
+            apply_delta(base, &short, &mut out, &mut copies),
+            Err(DeltaError::TargetSize)
+        );
+        assert_eq!(
+            apply_delta(base, &[3, 3, 0], &mut out, &mut copies),
+            Err(DeltaError::Reserved)
+        );
+        assert!(apply_delta(base, &[0x80], &mut out, &mut copies).is_err());
+    }
+}
