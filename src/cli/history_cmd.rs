@@ -128,6 +128,9 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
     Ok(status)
 }
 
+/// Where a submodule's finished findings go (the JSON Lines stream).
+type Emit<'a> = &'a dyn Fn(&[Finding]);
+
 /// How deep `--recurse-submodules` follows submodules of submodules.
 const MAX_SUBMODULE_DEPTH: usize = 8;
 
@@ -141,7 +144,7 @@ fn recurse_submodules(
     read: &ReadOptions,
     outcome: &mut crate::pipeline::ScanOutcome,
     depth: usize,
-    emit: Option<&dyn Fn(&[Finding])>,
+    emit: Option<Emit<'_>>,
 ) {
     use crate::sources::SkipReason;
     let paths: Vec<String> = outcome
