@@ -12,6 +12,7 @@
 #   KINGFISHER GITLEAKS BETTERLEAKS   override peer binary paths
 #   RUNS (3) WARMUP (0)   hyperfine settings
 #   RSS=0        skip the single /usr/bin/time -v pass (max RSS, user, sys)
+#   FULL_RESCAN=0  skip the `secretgate history --full-rescan` row
 #
 # Outputs in RESULTS_DIR: history.json / history.md (hyperfine),
 # history-rss.tsv (/usr/bin/time -v pass), history-findings.tsv (findings per
@@ -42,6 +43,12 @@ if [ -x "$SECRETGATE" ]; then
   # history = every blob reachable from any ref (+ commit/tag messages), each once.
   add secretgate "$(q "$SECRETGATE") history $(q "$REPO") --quiet --format json -o $(q "$TMPD/secretgate.json")" \
       "$TMPD/secretgate.json"
+  # The same audit scanning every version of every file in full (no reuse of
+  # a delta base's matches): what the delta reuse saves, in the same run.
+  if [ "${FULL_RESCAN:-1}" != 0 ]; then
+    add secretgate-full-rescan "$(q "$SECRETGATE") history $(q "$REPO") --quiet --full-rescan --format json -o $(q "$TMPD/secretgate-full.json")" \
+        "$TMPD/secretgate-full.json"
+  fi
 else
   echo "NOTE: secretgate binary not found at $SECRETGATE - skipping it" >&2
 fi

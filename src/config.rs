@@ -123,7 +123,14 @@ impl RepoConfig {
             path: path.to_path_buf(),
             source,
         })?;
-        let syntax: ConfigSyntax = toml::from_str(&text).map_err(|err| ConfigError::Syntax {
+        RepoConfig::parse(path, &text)
+    }
+
+    /// Checks config text as if read from `path` (relative paths in it resolve
+    /// against `path`'s directory): the part of [`RepoConfig::load`] that
+    /// needs no disk, so tests and fuzzing can feed it text.
+    pub fn parse(path: &Path, text: &str) -> Result<RepoConfig, ConfigError> {
+        let syntax: ConfigSyntax = toml::from_str(text).map_err(|err| ConfigError::Syntax {
             path: path.to_path_buf(),
             message: err.to_string().trim_end().to_string(),
         })?;
@@ -208,5 +215,31 @@ impl RepoConfig {
             disabled_rules: self.disabled_rules.clone(),
             allowed_paths: self.allowed_paths.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_resolves_paths_against_the_config_directory() {
+        let text = "[rules]\nextra = [\"rules\"]\n[allow]\nbaseline = \"base.json\"\n";
+        let config = RepoConfig::parse(Path::new("repo/.secretgate.toml"), text)
+            .map_err(|err| err.to_string());
+        let config = config.as_ref().map(|c| (&c.extra_rules, &c.baseline));
+        assert_eq!(
+            config,
+            Ok((
+                &vec![PathBuf::from("repo/rules")],
+                &Some(PathBuf::from("repo/base.json"))
+            ))
+        );
+    }
+
+    #[test]
+    fn parse_rejects_unknown_keys_without_reading_a_file() {
+        let err = RepoConfig::parse(Path::new("missing/.secretgate.toml"), "[rulez]\n");
+        assert!(matches!(err, Err(ConfigError::Syntax { .. })), "{err:?}");
     }
 }

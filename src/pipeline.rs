@@ -12,7 +12,7 @@ use crate::engine::delta::{Copy, Reuse};
 use crate::engine::text::{Prepared, prepare};
 use crate::finding::{self, Finding, FindingKind, GitProvenance, Occurrences};
 use crate::sources::git::{Derived, History, HistoryStats, Origin, OriginKind};
-use crate::sources::staged::{AddedLines, StagedChange};
+use crate::sources::staged::{AddedLines, StagedChange, added_lines};
 use crate::sources::{Blob, Piece, SkipReason, Skipped, SourceItem};
 
 /// What a scan did, for the summary and the exit code.
@@ -149,8 +149,13 @@ impl<'e> Collector<'e> {
     /// Scans one staged file and keeps only what the commit adds: secrets on
     /// added lines, and sensitive-file findings for files new in this commit.
     pub fn accept_staged(&self, change: StagedChange) {
-        let added = change.added;
         let (findings, stats) = scan_blob(self.engine, &change.blob);
+        let added = match &change.previous {
+            None => AddedLines::All,
+            // Most staged files have no finding: diff only those that do.
+            Some(_) if findings.is_empty() => AddedLines::Some(Vec::new()),
+            Some(old) => staged_added_lines(old, &change.blob.data),
+        };
         let findings = findings
             .into_iter()
             .filter(|f| match (f.kind, f.line, f.end_line) {
@@ -365,6 +370,17 @@ pub fn scan_piece(engine: &Engine, piece: &Piece) -> (Vec<Finding>, ScanStats) {
         }
     }
     (findings, stats)
+}
+
+/// The lines of `new` that are not in `old`, numbered as findings number
+/// them: both sides are diffed as the text the engine reads (UTF-16
+/// transcoded), since a raw UTF-16 code unit such as U+4E0A holds a `\n` byte.
+pub fn staged_added_lines(old: &[u8], new: &[u8]) -> AddedLines {
+    let text = |blob| match prepare(blob) {
+        Prepared::Text { text, .. } => text,
+        Prepared::Binary => std::borrow::Cow::Borrowed(blob),
+    };
+    added_lines(&text(old), &text(new))
 }
 
 /// What is known about a finding's origin before commits are looked up.

@@ -622,3 +622,53 @@ fn packed_deltas_find_what_full_rescans_find() -> TestResult {
     assert_eq!(first["line"], 81);
     Ok(())
 }
+
+/// With several threads the tree walk cuts the history into runs walked in
+/// parallel and merged oldest first; attribution, occurrences and counts must
+/// be exactly those of one thread walking it all.
+#[test]
+fn parallel_tree_walk_attributes_like_a_single_walk() -> TestResult {
+    let repo = Repo::new();
+    let keys: Vec<String> = (0..6).map(|i| anthropic_key(400 + i)).collect();
+    for version in 0..120 {
+        repo.write(
+            &format!("src/module_{}.py", version % 7),
+            format!("VERSION = {version}\n"),
+        );
+        match version {
+            5 => repo.write("config/.env", env_line(&keys[0])),
+            30 => {
+                // A secret file renamed in a later run of commits.
+                repo.git(&["mv", "config/.env", "config/prod.env"]);
+            }
+            40 => repo.write("deploy/settings.py", env_line(&keys[1])),
+            70 => {
+                std::fs::remove_file(repo.path().join("deploy/settings.py"))?;
+            }
+            80 => repo.write("docs/notes.md", format!("old key {}\n", keys[2])),
+            _ => {}
+        }
+        repo.git(&["add", "-A"]);
+        repo.commit(&format!("version {version}"));
+    }
+    repo.git(&["checkout", "-q", "-b", "side", "HEAD~50"]);
+    repo.write("side.txt", env_line(&keys[3]));
+    repo.commit("side branch secret");
+    repo.git(&["checkout", "-q", "-"]);
+    repo.git(&["merge", "-q", "--no-edit", "side"]);
+
+    let (one_code, one, _) = history(repo.path(), &["--threads", "1"])?;
+    let (many_code, many, _) = history(repo.path(), &["--threads", "4"])?;
+    assert_eq!((one_code, many_code), (1, 1));
+    assert_eq!(one["findings"], many["findings"]);
+    assert_eq!(one["summary"]["blobs"], many["summary"]["blobs"]);
+    assert_eq!(one["summary"]["commits"], many["summary"]["commits"]);
+    let renamed = only_finding(&many, &keys[0]);
+    assert_eq!(renamed["path"], "config/.env");
+    assert_eq!(
+        renamed["occurrences"]["paths"],
+        serde_json::json!(["config/.env", "config/prod.env"])
+    );
+    assert_eq!(findings_of(&many, &keys[3]).len(), 1);
+    Ok(())
+}

@@ -222,6 +222,37 @@ fn submodule_history_is_reported_as_not_scanned_or_read_with_recurse_submodules(
 }
 
 #[test]
+fn submodule_is_reported_when_trees_are_walked_on_several_threads() -> TestResult {
+    let inner = Repo::new();
+    inner.write("a.txt", "a\n");
+    inner.commit("inner");
+    let outer = Repo::new();
+    for i in 0..100 {
+        outer.git(&["commit", "-q", "--allow-empty", "-m", &format!("c{i}")]);
+    }
+    // The submodule arrives in the last commit: only the last run of
+    // commits, on its own thread, meets it.
+    outer.git(&[
+        "-c",
+        "protocol.file.allow=always",
+        "submodule",
+        "add",
+        "-q",
+        inner.path().to_str().unwrap_or_default(),
+        "lib",
+    ]);
+    outer.commit("add submodule");
+    let (code, report, stderr) = run_in(outer.path(), &["history", ".", "--quiet", "-j", "4"])?;
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(report["summary"]["commits"], 101);
+    assert_eq!(
+        report["summary"]["skipped"]["by_reason"]["submodule"], 1,
+        "{report:#}"
+    );
+    Ok(())
+}
+
+#[test]
 fn partial_clone_lists_every_missing_blob_by_id_and_exits_two() -> TestResult {
     let origin = Repo::new();
     origin.write("a.txt", "one\n");

@@ -378,3 +378,29 @@ fn hook_honours_a_baseline_named_in_the_repository_config() {
     let blocked = git_commit(&repo, bin);
     assert!(!blocked.status.success(), "a new secret went through");
 }
+
+/// UTF-16LE with a byte-order mark, as PowerShell's `>` writes it.
+fn utf16le(text: &str) -> Vec<u8> {
+    let mut bytes = vec![0xff, 0xfe];
+    for unit in text.encode_utf16() {
+        bytes.extend_from_slice(&unit.to_le_bytes());
+    }
+    bytes
+}
+
+/// Added lines must be numbered as findings are, in the transcoded text: in
+/// UTF-16, `上` (U+4E0A) holds a 0x0A byte, and a diff of the raw bytes saw an
+/// extra line there, so the added line below it was judged unchanged.
+#[test]
+fn utf16_added_line_is_found_after_a_char_holding_a_newline_byte() {
+    let repo = Repo::new();
+    repo.write("notes.txt", utf16le("上\nx\ny\n"));
+    repo.commit("base");
+    let key = anthropic_key(202);
+    repo.write("notes.txt", utf16le(&format!("上\nKEY={key}\nx\ny\n")));
+    repo.git(&["add", "notes.txt"]);
+    let (code, report) = staged(repo.path());
+    assert_eq!(code, 1, "the added secret was missed: {report}");
+    assert_eq!(secrets(&report), [key]);
+    assert_eq!(report["findings"][0]["line"], 2);
+}

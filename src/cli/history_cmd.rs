@@ -3,15 +3,17 @@
 use std::io::IsTerminal as _;
 use std::time::Instant;
 
-use super::{ExitStatus, HistoryArgs};
+use super::{EmitArgs, ExitStatus, HistoryArgs};
 use crate::finding::Finding;
 use crate::pipeline::{Collector, CommitInfos, attach_history};
+use crate::report::cleanup::{self, CleanupFiles, Emitted};
 use crate::sources::SourceItem;
 use crate::sources::git::{self, History, HistoryOptions, ReadOptions, RevRange};
 
 /// Plans the history, scans every planned blob and message, and writes the report.
 pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
     let started = Instant::now();
+    refuse_stdout(&args.emit)?;
     let allow = args.allow.load(&args.repo)?;
     let (engine, rules_loaded) = args.rules.engine(&allow)?;
     let threads = super::worker_threads(args.threads);
@@ -33,6 +35,7 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
     let options = HistoryOptions {
         all_objects: args.all_objects,
         range,
+        threads,
     };
     let spinner = show_progress(args.quiet).then(|| {
         let spinner =
@@ -118,12 +121,23 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
     attach_history(&mut outcome, &commits);
 
     let status = ExitStatus::of(&outcome);
+    let files = CleanupFiles::from_findings(&outcome.findings);
+    let emitted = write_cleanup_files(&args.emit, &files)?;
+    // The plan fits an audit of the whole history; a range or a push is
+    // fixed by amending the new commits instead.
+    let plan = (!outcome.findings.is_empty() && options.range.is_none())
+        .then(|| cleanup::plan(&outcome.findings, &files, &emitted));
     // A hook says nothing when all is well.
     let quiet_hook =
         args.pre_push && status == ExitStatus::Clean && args.output.is_human_on_stdout();
     if !quiet_hook {
-        args.output
-            .finish(stream, &outcome, rules_loaded, started.elapsed(), None)?;
+        args.output.finish(
+            stream,
+            &outcome,
+            rules_loaded,
+            started.elapsed(),
+            plan.as_deref(),
+        )?;
     }
     Ok(status)
 }
@@ -230,6 +244,67 @@ fn submodule_repository(
         .is_dir()
         .then(|| gix::ThreadSafeRepository::open(modules).ok())
         .flatten()
+}
+
+/// Cleanup files locate or hold secrets: they go to files, never to stdout.
+fn refuse_stdout(emit: &EmitArgs) -> anyhow::Result<()> {
+    let asked = [
+        (&emit.emit_replacements, "--emit-replacements"),
+        (&emit.emit_blob_ids, "--emit-blob-ids"),
+        (&emit.emit_paths, "--emit-paths"),
+    ];
+    for (path, flag) in asked {
+        if path.as_ref().is_some_and(|p| p.as_os_str() == "-") {
+            anyhow::bail!(
+                "{flag} never writes to stdout (the file holds or locates secrets); give a file outside the repository, such as ../cleanup.txt"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Writes the cleanup files asked for (mode 0600, also when empty, so a
+/// script can rely on them) and says on stderr what each holds.
+fn write_cleanup_files(emit: &EmitArgs, files: &CleanupFiles) -> anyhow::Result<Emitted> {
+    let jobs = [
+        (
+            &emit.emit_replacements,
+            "replacements",
+            files.replacements_text(),
+            files.values.len(),
+            "secret value(s) for `git filter-repo --replace-text` / `bfg --replace-text`",
+            "it holds the secrets in clear",
+        ),
+        (
+            &emit.emit_blob_ids,
+            "blob ids",
+            files.blob_ids_text(),
+            files.blob_ids.len(),
+            "blob id(s) of whole secret files for `--strip-blobs-with-ids`",
+            "it points at the secret files",
+        ),
+        (
+            &emit.emit_paths,
+            "paths",
+            files.paths_text(),
+            files.paths.len(),
+            "path(s) of whole secret files for `git filter-repo --invert-paths --paths-from-file`",
+            "it points at the secret files",
+        ),
+    ];
+    for (path, what, content, count, description, holds) in jobs {
+        let Some(path) = path else { continue };
+        cleanup::write_private(path, what, &content)?;
+        eprintln!(
+            "secretgate: wrote {count} {description} to {} (mode 0600); {holds}: keep it out of the repository and delete it after the rewrite",
+            path.display()
+        );
+    }
+    Ok(Emitted {
+        replacements: emit.emit_replacements.clone(),
+        blob_ids: emit.emit_blob_ids.clone(),
+        paths: emit.emit_paths.clone(),
+    })
 }
 
 /// The commits a push sends, from git's pre-push lines on stdin: every

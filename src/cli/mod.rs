@@ -6,6 +6,7 @@ mod install_cmd;
 mod rules_cmd;
 mod scan_cmd;
 mod staged_cmd;
+mod verify_cmd;
 
 use std::path::PathBuf;
 
@@ -64,6 +65,10 @@ pub enum Command {
     Uninstall(UninstallArgs),
     /// List the rules, or check rule files' examples.
     Rules(RulesArgs),
+    /// After a history rewrite: check that none of the secrets of an earlier
+    /// `history` report remain anywhere in the repository (refs, reflogs,
+    /// stashes, unreachable objects), and say where survivors are.
+    Verify(VerifyArgs),
 }
 
 /// Which rules to load; shared by every command that scans.
@@ -387,6 +392,9 @@ pub struct HistoryArgs {
     /// No progress bar and no notes on stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Files for `git filter-repo` / BFG (they hold the secrets: mode 0600).
+    #[command(flatten)]
+    pub emit: EmitArgs,
     /// Rules to run.
     #[command(flatten)]
     pub rules: RuleArgs,
@@ -396,6 +404,48 @@ pub struct HistoryArgs {
     /// Report format and destination.
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// The cleanup files `history` can write for a rewrite; they hold the real
+/// secrets, whatever the redaction setting.
+#[derive(Debug, Args, Clone, Default)]
+pub struct EmitArgs {
+    /// Write every distinct secret found as a `--replace-text` file for `git
+    /// filter-repo` and BFG (`VALUE==>***REMOVED***`, or `regex:`), mode 0600.
+    #[arg(long, value_name = "FILE")]
+    pub emit_replacements: Option<PathBuf>,
+    /// Write the blob ids of whole secret files (a tracked `.env`, a private
+    /// key file) for `--strip-blobs-with-ids`, mode 0600.
+    #[arg(long, value_name = "FILE")]
+    pub emit_blob_ids: Option<PathBuf>,
+    /// Write the paths of whole secret files for `git filter-repo
+    /// --invert-paths --paths-from-file`, mode 0600.
+    #[arg(long, value_name = "FILE")]
+    pub emit_paths: Option<PathBuf>,
+}
+
+/// `secretgate verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The unredacted JSON report of the audit before the rewrite
+    /// (`secretgate history --format json --no-redact -o FILE`).
+    #[arg(long, value_name = "BEFORE.json")]
+    pub report: PathBuf,
+    /// The rewritten repository (default: the one around the current directory).
+    #[arg(value_name = "REPO", default_value = ".")]
+    pub repo: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Write the result to FILE (mode 0600) instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Redact surviving secrets in the output (on by default when CI=true).
+    #[arg(long, overrides_with = "no_redact")]
+    pub redact: bool,
+    /// Show surviving secrets in full even when CI=true.
+    #[arg(long = "no-redact")]
+    pub no_redact: bool,
 }
 
 /// `secretgate staged`.
@@ -499,6 +549,7 @@ pub fn main() -> ExitStatus {
         Command::Install(args) => install_cmd::install(&args),
         Command::Uninstall(args) => install_cmd::uninstall(&args),
         Command::Rules(args) => rules_cmd::run(&args),
+        Command::Verify(args) => verify_cmd::run(&args),
     };
     match result {
         Ok(status) => status,

@@ -1,6 +1,7 @@
 //! Turning a scan outcome into output: human text for people, JSON, JSON
 //! Lines and SARIF for machines. Every format honours redaction.
 
+pub mod cleanup;
 pub mod human;
 pub mod json;
 pub mod jsonl;

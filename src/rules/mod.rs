@@ -456,6 +456,27 @@ impl RuleSet {
         }
     }
 
+    /// Compiles the text of one rule file as `--rules` would (every regex
+    /// compiled now), without reading a file: for tests and fuzzing, which
+    /// hold rule text in memory. `origin` names the text in problems.
+    pub fn from_toml(origin: &str, text: &str) -> Result<RuleSet, RuleError> {
+        let mut set = RuleSet::default();
+        let mut problems = Vec::new();
+        compile::compile_file(
+            origin,
+            text,
+            true,
+            &mut set,
+            &mut HashSet::new(),
+            &mut problems,
+        );
+        if problems.is_empty() {
+            Ok(set)
+        } else {
+            Err(RuleError { problems })
+        }
+    }
+
     /// Looks up a secret rule by id.
     pub fn rule(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id == id)
@@ -524,6 +545,31 @@ mod tests {
         assert_eq!(words("RESET_PASSWORD"), ["reset", "password"]);
         assert_eq!(words("db.reset-password2"), ["db", "reset", "password2"]);
         assert_eq!(words("OWNER_PASSWORD"), ["owner", "password"]);
+    }
+
+    #[test]
+    fn from_toml_compiles_rules_and_lists_every_problem() {
+        let rule = |id: &str, regex: &str| {
+            format!(
+                "[[rule]]\nid = \"{id}\"\nname = \"N\"\nseverity = \"low\"\n\
+                 description = \"D\"\nremediation = \"R\"\nkeywords = [\"demo_\"]\n\
+                 regex = '{regex}'\nexamples = [\"demo_abcdefgh\"]\n\
+                 negative_examples = [\"demo_\"]\n"
+            )
+        };
+        let good = RuleSet::from_toml("good.toml", &rule("demo-token", "demo_[a-z]{8}"));
+        assert_eq!(good.map(|set| set.rules.len()).ok(), Some(1));
+        let text = rule("demo-a", "demo_(") + &rule("demo-a", "demo_[a-z]{8}");
+        let problems = RuleSet::from_toml("bad.toml", &text).map(|_| ()).err();
+        let reasons: Vec<String> = problems
+            .map(|err| err.problems.iter().map(|p| p.reason.clone()).collect())
+            .unwrap_or_default();
+        assert_eq!(reasons.len(), 2, "{reasons:?}");
+        assert!(
+            reasons[0].starts_with("regex does not compile"),
+            "{reasons:?}"
+        );
+        assert!(reasons[1].starts_with("duplicate id"), "{reasons:?}");
     }
 
     #[test]

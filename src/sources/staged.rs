@@ -84,8 +84,12 @@ impl AddedLines {
 pub struct StagedChange {
     /// The staged content, with its path.
     pub blob: Blob,
-    /// What the commit adds to it.
-    pub added: AddedLines,
+    /// HEAD's content at this path when the commit changes a file, to diff
+    /// against; `None` when all of it counts (a new file, one asked for by
+    /// name, or one whose HEAD copy cannot be read). Kept raw: lines must be
+    /// diffed in the text the engine reads (UTF-16 transcoded), where
+    /// findings' line numbers come from, so the pipeline diffs, not this source.
+    pub previous: Option<Vec<u8>>,
 }
 
 /// Everything the commit would add, and what could not be read.
@@ -192,26 +196,22 @@ pub fn staged_changes(
         let Some(data) = read_blob(repo, entry.id, &path, &mut buf, &mut staged.skipped) else {
             continue;
         };
-        let added = match previous {
-            None => AddedLines::All,
-            Some(old_id) => {
-                let mut old_buf = Vec::new();
-                match read_blob(repo, old_id, &path, &mut old_buf, &mut staged.skipped) {
-                    Some(old) => added_lines(&old, &data),
-                    // HEAD's version is unreadable: judge the whole file.
-                    None => AddedLines::All,
-                }
-            }
-        };
+        // HEAD's version unreadable (counted as skipped): judge the whole file.
+        let previous = previous.and_then(|old_id| {
+            let mut old_buf = Vec::new();
+            read_blob(repo, old_id, &path, &mut old_buf, &mut staged.skipped)
+        });
         staged.changes.push(StagedChange {
             blob: Blob { path, data },
-            added,
+            previous,
         });
     }
     Ok(staged)
 }
 
 /// Which lines of `new` are not in `old`, by a line diff (histogram, as git).
+/// Lines end after each `\n`, as finding line numbers count them; give it the
+/// text the engine scans, not raw UTF-16.
 pub fn added_lines(old: &[u8], new: &[u8]) -> AddedLines {
     let input = InternedInput::new(old, new);
     let diff = Diff::compute(Algorithm::Histogram, &input);

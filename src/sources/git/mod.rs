@@ -15,6 +15,7 @@
 //! bases stay in each worker's cache. The source never calls the engine: it
 //! hands blobs and their [`Origin`] to a sink.
 
+pub mod everywhere;
 mod graph;
 mod pack;
 mod read;
@@ -100,7 +101,13 @@ pub struct HistoryOptions {
     /// Only commits reachable from `include` and not from `exclude`, and only
     /// blobs that `exclude`'s history does not already hold.
     pub range: Option<RevRange>,
+    /// Threads for the tree walk (0 or 1: walk on the calling thread).
+    pub threads: usize,
 }
+
+/// The fewest commits worth a thread of their own in the tree walk: each
+/// thread first decodes the whole tree of its first commit again.
+const MIN_COMMITS_PER_WALKER: usize = 32;
 
 /// `A..B`: what B added on top of A. A pre-push has several of each: every
 /// pushed tip, minus everything the remote already has.
@@ -292,15 +299,7 @@ impl History {
         repo: gix::ThreadSafeRepository,
         options: &HistoryOptions,
     ) -> Result<History, GitError> {
-        let mut local = repo.to_thread_local();
-        // Trees are decoded oldest commit first while packs store deltas
-        // against newer versions: a larger delta-base cache than gix's default
-        // (64 small entries) cuts the planning time by about 40% on git.git.
-        local.objects.set_pack_cache(|| {
-            Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
-                PLANNING_PACK_CACHE,
-            ))
-        });
+        let local = planning_handle(&repo);
         let mut skipped = Vec::new();
         let mut stats = HistoryStats::default();
         let shallow = refs::shallow_boundary(&local);
@@ -348,8 +347,54 @@ impl History {
         for &c in order.iter().filter(|&&c| excluded[c as usize]) {
             attribution.exclude_commit(&graph, c, &mut skipped);
         }
-        for &c in &scope {
-            attribution.attribute_commit(&graph, c, &mut skipped);
+        let walkers = options
+            .threads
+            .min(scope.len() / MIN_COMMITS_PER_WALKER)
+            .max(1);
+        if walkers > 1 && boundary.is_empty() {
+            // Commits are cut into runs in topological order; each run is
+            // walked on its own thread, from scratch, and the runs are merged
+            // oldest first, so every blob keeps the first commit that holds it.
+            let run = scope.len().div_ceil(walkers);
+            let (repo, graph) = (&repo, &graph);
+            let parts = std::thread::scope(|threads| {
+                let handles: Vec<_> = scope
+                    .chunks(run)
+                    .map(|commits| {
+                        threads.spawn(move || {
+                            let local = planning_handle(repo);
+                            let mut part = trees::Attribution::new(&local);
+                            let mut skipped = Vec::new();
+                            for &c in commits {
+                                part.attribute_commit(graph, c, &mut skipped);
+                            }
+                            (part.into_found(), skipped)
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|handle| {
+                        handle
+                            .join()
+                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                    })
+                    .collect::<Vec<_>>()
+            });
+            let mut reported: HashSet<String> = skipped.iter().map(|s| s.detail.clone()).collect();
+            for (found, part_skipped) in parts {
+                attribution.absorb(found);
+                // Two runs meeting the same broken tree report it once.
+                skipped.extend(
+                    part_skipped
+                        .into_iter()
+                        .filter(|s| reported.insert(s.detail.clone())),
+                );
+            }
+        } else {
+            for &c in &scope {
+                attribution.attribute_commit(&graph, c, &mut skipped);
+            }
         }
         for tip in &tips {
             match tip {
@@ -502,6 +547,19 @@ impl History {
             },
         }
     }
+}
+
+/// A repository handle for walking trees oldest commit first. Packs store
+/// deltas against newer versions, so a larger delta-base cache than gix's
+/// default (64 small entries) cuts the walk by about 40% on git.git.
+fn planning_handle(repo: &gix::ThreadSafeRepository) -> gix::Repository {
+    let mut local = repo.to_thread_local();
+    local.objects.set_pack_cache(|| {
+        Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
+            PLANNING_PACK_CACHE,
+        ))
+    });
+    local
 }
 
 /// Formats a git time as RFC 3339 with its own offset.

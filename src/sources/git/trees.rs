@@ -177,6 +177,31 @@ impl<'r> Attribution<'r> {
         }
     }
 
+    /// What this walk found, without the repository handle, so a walk run
+    /// on another thread can hand it back.
+    pub fn into_found(self) -> Found {
+        Found {
+            index: self.index,
+            origins: self.origins,
+            submodules: self.submodules,
+        }
+    }
+
+    /// Adds what a walk over later commits found: blobs this one has not
+    /// met keep the later walk's first commit and path.
+    pub fn absorb(&mut self, later: Found) {
+        for (blob, path, commit) in later.origins {
+            if let Entry::Vacant(slot) = self.blobs.entry(blob) {
+                slot.insert(self.origins.len() as u32);
+                self.origins.push((blob, path, commit));
+            }
+        }
+        for (path, commit) in later.submodules {
+            self.submodules.entry(path).or_insert(commit);
+        }
+        self.index.absorb(later.index);
+    }
+
     /// Every tree and blob met, for telling reachable from unreachable.
     pub fn known(&self) -> HashSet<ObjectId> {
         self.index
@@ -219,6 +244,13 @@ impl<'r> Attribution<'r> {
     }
 }
 
+/// What a walk over part of the history found (see [`Attribution::absorb`]).
+pub(super) struct Found {
+    index: TreeIndex,
+    origins: Vec<(ObjectId, String, Option<u32>)>,
+    submodules: std::collections::BTreeMap<String, ObjectId>,
+}
+
 /// What the occurrence pass needs to know of every tree without decoding it
 /// again: its subtrees (by name), and a Bloom filter of its blobs.
 ///
@@ -255,12 +287,9 @@ fn probes(id: &gix::oid, bits: usize) -> [usize; 3] {
         buf[..end - at].copy_from_slice(&bytes[at..end]);
         u64::from_le_bytes(buf)
     };
-    let bits = bits as u64;
-    [
-        (word(0) % bits) as usize,
-        (word(8) % bits) as usize,
-        (word(12) % bits) as usize,
-    ]
+    // Multiply-shift maps a 64-bit value onto 0..bits without a division.
+    let reduce = |h: u64| ((u128::from(h) * bits as u128) >> 64) as usize;
+    [reduce(word(0)), reduce(word(8)), reduce(word(12))]
 }
 
 impl TreeIndex {
@@ -304,6 +333,28 @@ impl TreeIndex {
             }
         }
         self.blooms[i] = filter;
+    }
+
+    /// Adds the trees of another index; trees both have are the same trees.
+    fn absorb(&mut self, other: TreeIndex) {
+        let known = self.trees.len() as u32;
+        let names: Vec<u32> = other
+            .names
+            .iter()
+            .map(|name| self.name_id(name.as_bytes().into()))
+            .collect();
+        let here: Vec<u32> = other.trees.iter().map(|id| self.intern(*id).0).collect();
+        for (i, (subtrees, bloom)) in other.subtrees.into_iter().zip(other.blooms).enumerate() {
+            let at = here[i];
+            if at < known {
+                continue; // already filled by this index's own walk
+            }
+            self.subtrees[at as usize] = subtrees
+                .iter()
+                .map(|&(name, child)| (names[name as usize], here[child as usize]))
+                .collect();
+            self.blooms[at as usize] = bloom;
+        }
     }
 
     /// Whether tree `index` may hold blob `id` directly (never false when it does).
