@@ -183,7 +183,8 @@ fn parse_ignore_file(path: &Path, text: &str) -> Result<Vec<IgnoreEntry>, AllowE
         };
         if fingerprint.len() != 32 || !fingerprint.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(syntax(format!(
-                "`{fingerprint}` is not a 32-hex fingerprint"
+                "`{}` is not a 32-hex fingerprint",
+                shown_token(fingerprint)
             )));
         }
         let entry_path = fields.next().map(str::to_string);
@@ -223,6 +224,21 @@ fn read_baseline(path: &Path) -> Result<HashSet<String>, AllowError> {
                 .ok_or_else(|| bad("a finding has no `fingerprint`".into()))
         })
         .collect()
+}
+
+/// What an error message may show of a malformed ignore-file token: people
+/// paste the secret itself there by mistake, and the message must not print
+/// it back (to a CI log, say). Short tokens are typos and shown whole.
+fn shown_token(token: &str) -> String {
+    if token.chars().count() <= 40 {
+        token.to_string()
+    } else {
+        format!(
+            "{}… ({} characters; is this the secret itself rather than its fingerprint?)",
+            token.chars().take(8).collect::<String>(),
+            token.chars().count()
+        )
+    }
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use crate::engine::text::{Prepared, prepare};
 use crate::finding::{self, Finding, FindingKind, GitProvenance, Occurrences};
 use crate::sources::git::{Derived, History, HistoryStats, Origin, OriginKind};
 use crate::sources::staged::{AddedLines, StagedChange, added_lines};
-use crate::sources::{Blob, SkipReason, Skipped, SourceItem};
+use crate::sources::{Blob, Piece, SkipReason, Skipped, SourceItem};
 
 /// What a scan did, for the summary and the exit code.
 #[derive(Debug, Default, Clone, Serialize)]
@@ -128,8 +128,8 @@ impl<'e> Collector<'e> {
     ) -> Option<Reusable> {
         let (findings, stats, reusable) = match item {
             SourceItem::Blob(blob) => scan_blob_reusing(self.engine, &blob, derived),
-            skipped @ SourceItem::Skipped(_) => {
-                let (findings, stats) = self.scan_item(skipped);
+            other => {
+                let (findings, stats) = self.scan_item(other);
                 (findings, stats, None)
             }
         };
@@ -171,6 +171,7 @@ impl<'e> Collector<'e> {
     fn scan_item(&self, item: SourceItem) -> (Vec<Finding>, ScanStats) {
         match item {
             SourceItem::Blob(blob) => scan_blob(self.engine, &blob),
+            SourceItem::Piece(piece) => scan_piece(self.engine, &piece),
             SourceItem::Skipped(skipped) => (
                 Vec::new(),
                 ScanStats {
@@ -201,20 +202,7 @@ impl<'e> Collector<'e> {
             Ok(outcome) => outcome,
             Err(poisoned) => poisoned.into_inner(),
         };
-        outcome.findings.sort_by(|a, b| {
-            let git = |f: &'_ Finding| f.git.as_ref().map(|g| (g.blob.clone(), g.commit.clone()));
-            (&a.path, a.line, a.column, &a.rule, git(a)).cmp(&(
-                &b.path,
-                b.line,
-                b.column,
-                &b.rule,
-                git(b),
-            ))
-        });
-        outcome
-            .stats
-            .skipped
-            .sort_by(|a, b| (&a.path, a.reason).cmp(&(&b.path, b.reason)));
+        outcome.sort();
         let rules = self.engine.rules();
         for finding in &outcome.findings {
             if !outcome.rule_docs.contains_key(&finding.rule)
@@ -224,6 +212,44 @@ impl<'e> Collector<'e> {
             }
         }
         outcome
+    }
+}
+
+impl ScanOutcome {
+    /// Sorts findings by path, line and rule, and skips by path: output is
+    /// the same whatever order threads delivered them in.
+    fn sort(&mut self) {
+        self.findings.sort_by(|a, b| {
+            let git = |f: &'_ Finding| f.git.as_ref().map(|g| (g.blob.clone(), g.commit.clone()));
+            (&a.path, a.line, a.column, &a.rule, git(a)).cmp(&(
+                &b.path,
+                b.line,
+                b.column,
+                &b.rule,
+                git(b),
+            ))
+        });
+        self.stats
+            .skipped
+            .sort_by(|a, b| (&a.path, a.reason).cmp(&(&b.path, b.reason)));
+    }
+
+    /// Adds a submodule's outcome, its paths under `prefix` (the submodule's
+    /// path in this repository), so one report covers both.
+    pub fn absorb(&mut self, other: ScanOutcome, prefix: &str) {
+        let under = |path: &str| format!("{prefix}/{path}");
+        self.findings
+            .extend(other.findings.into_iter().map(|mut f| {
+                f.path = under(&f.path);
+                f
+            }));
+        let mut stats = other.stats;
+        for skip in &mut stats.skipped {
+            skip.path = under(&skip.path);
+        }
+        self.stats.merge(stats);
+        self.rule_docs.extend(other.rule_docs);
+        self.sort();
     }
 }
 
@@ -301,6 +327,49 @@ fn scan_blob_reusing(
         ));
     }
     (findings, stats, plain.then_some(scan.reusable))
+}
+
+/// Runs the engine on one piece of a large file and keeps what the piece
+/// owns (secrets whose first byte is in its owned range), with lines and
+/// columns made relative to the whole file. Sensitive-file rules run on the
+/// first piece only, so a file is flagged once.
+pub fn scan_piece(engine: &Engine, piece: &Piece) -> (Vec<Finding>, ScanStats) {
+    let rules = engine.rules();
+    let text = &piece.blob.data;
+    let mut stats = ScanStats {
+        scanned: u64::from(piece.index == 0),
+        bytes: piece.owned.len() as u64,
+        ..ScanStats::default()
+    };
+    let mut matches = engine.scan(text);
+    matches.retain(|m| piece.owned.contains(&m.secret_span.start));
+    let before = matches.len();
+    matches.retain(|m| !m.allowed);
+    stats.allowed = (before - matches.len()) as u64;
+    let mut findings = finding::from_matches(&rules.rules, &piece.blob.path, text, &matches);
+    for f in &mut findings {
+        let shift = |line: &mut Option<usize>, column: &mut Option<usize>| {
+            if let Some(line) = line {
+                if *line == 1
+                    && let Some(column) = column
+                {
+                    *column += piece.column_offset;
+                }
+                *line += piece.lines_before;
+            }
+        };
+        shift(&mut f.line, &mut f.column);
+        shift(&mut f.end_line, &mut f.end_column);
+    }
+    if piece.index == 0 {
+        for index in engine.sensitive_file_rules(&piece.blob.path, Some(text)) {
+            findings.push(finding::for_sensitive_file(
+                &rules.file_rules[index],
+                &piece.blob.path,
+            ));
+        }
+    }
+    (findings, stats)
 }
 
 /// The lines of `new` that are not in `old`, numbered as findings number
@@ -443,12 +512,27 @@ pub fn attach_history(outcome: &mut ScanOutcome, commits: &CommitInfos<'_>) {
 mod tests {
     use super::*;
     use crate::rules::{RuleSet, RuleSources};
+    use crate::sources::fs::{Chunking, read_pieces};
+
+    fn engine() -> Engine {
+        let rules = RuleSet::load(&RuleSources {
+            builtin: true,
+            paths: Vec::new(),
+        })
+        .unwrap();
+        Engine::new(rules).unwrap()
+    }
 
     /// A well-formed Anthropic key built at run time, so no literal key sits
     /// in the source.
     fn key() -> String {
+        seeded_key(0x9e37_79b9_7f4a_7c15)
+    }
+
+    /// Like [`key`], one per seed.
+    fn seeded_key(seed: u64) -> String {
         let alphabet = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_";
-        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut state: u64 = seed;
         let body: String = (0..93)
             .map(|_| {
                 state = state
@@ -458,6 +542,72 @@ mod tests {
             })
             .collect();
         format!("sk-ant-api{}-{body}AA", "03")
+    }
+
+    /// Rule, line, column, end line, end column of each finding, sorted.
+    fn positions(findings: &[Finding]) -> Vec<String> {
+        let mut all: Vec<String> = findings
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {:?} {:?} {:?} {:?}",
+                    f.rule, f.line, f.column, f.end_line, f.end_column
+                )
+            })
+            .collect();
+        all.sort();
+        all
+    }
+
+    #[test]
+    fn pieces_find_exactly_what_the_whole_file_finds() {
+        let engine = engine();
+        // Keys on short lines, on one very long line, and straddling every
+        // possible piece boundary position over a few pieces.
+        let mut text = String::new();
+        for i in 0..60u64 {
+            text.push_str(&"filler text ".repeat((i as usize * 37) % 200));
+            // An allowed key sits on its own short line: a piece sees its
+            // context, not the whole of a megabyte line.
+            if i % 3 == 0 || i % 5 == 0 {
+                text.push('\n');
+            }
+            text.push_str(&format!("ANTHROPIC_API_KEY={} ", seeded_key(i)));
+            if i % 5 == 0 {
+                text.push_str("# secretgate:allow\n");
+            }
+        }
+        let whole = Blob {
+            path: "big.txt".into(),
+            data: text.clone().into_bytes(),
+        };
+        let (expected, expected_stats) = scan_blob(&engine, &whole);
+        assert!(expected.len() > 30, "{}", expected.len());
+        for piece in [700, 1000, 4093] {
+            let chunking = Chunking {
+                threshold: 0,
+                piece,
+                overlap: 640,
+            };
+            let collected = Mutex::new((Vec::new(), 0u64, 0u64, 0u64));
+            read_pieces(text.as_bytes(), "big.txt", &chunking, &|item| {
+                let SourceItem::Piece(p) = item else {
+                    panic!("not a piece")
+                };
+                let (findings, stats) = scan_piece(&engine, &p);
+                let mut all = collected.lock().unwrap();
+                all.0.extend(findings);
+                all.1 += stats.bytes;
+                all.2 += stats.scanned;
+                all.3 += stats.allowed;
+            })
+            .unwrap();
+            let (found, bytes, scanned, allowed) = collected.into_inner().unwrap();
+            assert_eq!(positions(&found), positions(&expected), "piece {piece}");
+            assert_eq!(bytes, text.len() as u64);
+            assert_eq!(scanned, 1);
+            assert_eq!(allowed, expected_stats.allowed);
+        }
     }
 
     #[test]

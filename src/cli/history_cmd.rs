@@ -18,6 +18,7 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
     let (engine, rules_loaded) = args.rules.engine(&allow)?;
     let threads = super::worker_threads(args.threads);
     let repo = git::open(&args.repo)?;
+    let superproject = repo.clone();
     let range = match (&args.range, &args.since_commit) {
         _ if args.pre_push => match pre_push_range(&repo, std::io::stdin().lock())? {
             Some(range) => Some(range),
@@ -97,6 +98,25 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
         bar.finish_and_clear();
     }
     let mut outcome = collector.finish();
+    if args.recurse_submodules {
+        let read = ReadOptions {
+            threads,
+            max_file_size: args.max_file_size,
+        };
+        // Submodule findings are complete when their repository is done:
+        // streamed then, as the superproject's were.
+        let emit = |found: &[Finding]| {
+            if let Some(stream) = &stream {
+                let kept: Vec<Finding> = found
+                    .iter()
+                    .filter(|f| !args.allow.suppresses(&allow, f))
+                    .cloned()
+                    .collect();
+                stream.findings(&kept);
+            }
+        };
+        recurse_submodules(&superproject, &engine, &read, &mut outcome, 0, Some(&emit));
+    }
     args.allow.apply(&allow, &mut outcome);
     attach_history(&mut outcome, &commits);
 
@@ -120,6 +140,110 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
         )?;
     }
     Ok(status)
+}
+
+/// Where a submodule's finished findings go (the JSON Lines stream).
+type Emit<'a> = &'a dyn Fn(&[Finding]);
+
+/// How deep `--recurse-submodules` follows submodules of submodules.
+const MAX_SUBMODULE_DEPTH: usize = 8;
+
+/// Scans the whole history of every submodule `outcome` lists as skipped
+/// whose repository is here (checked out, or in `.git/modules`), and puts its
+/// findings and skips in `outcome` under the submodule's path. A submodule
+/// whose repository is absent stays listed, with what to do.
+fn recurse_submodules(
+    superproject: &gix::ThreadSafeRepository,
+    engine: &crate::engine::Engine,
+    read: &ReadOptions,
+    outcome: &mut crate::pipeline::ScanOutcome,
+    depth: usize,
+    emit: Option<Emit<'_>>,
+) {
+    use crate::sources::SkipReason;
+    let paths: Vec<String> = outcome
+        .stats
+        .skipped
+        .iter()
+        .filter(|s| s.reason == SkipReason::Submodule)
+        .map(|s| s.path.clone())
+        .collect();
+    for path in paths {
+        let Some(repo) = submodule_repository(superproject, &path) else {
+            if let Some(skip) = outcome
+                .stats
+                .skipped
+                .iter_mut()
+                .find(|s| s.reason == SkipReason::Submodule && s.path == path)
+            {
+                skip.detail = format!(
+                    "{}; its repository is not here (run `git submodule update --init` first)",
+                    skip.detail
+                );
+            }
+            continue;
+        };
+        let mut sub = match History::plan(repo.clone(), &HistoryOptions::default()) {
+            Ok(history) => history,
+            Err(err) => {
+                outcome.stats.skipped.push(crate::sources::Skipped {
+                    path: path.clone(),
+                    reason: SkipReason::Unreadable,
+                    detail: format!("submodule repository cannot be read: {err}"),
+                });
+                continue;
+            }
+        };
+        let collector = Collector::new(engine);
+        for skipped in sub.take_skipped() {
+            collector.accept(SourceItem::Skipped(skipped));
+        }
+        sub.read(read, &|item, origin, derived| {
+            collector.accept_git(item, origin, derived)
+        });
+        let mut sub_outcome = collector.finish();
+        if depth + 1 < MAX_SUBMODULE_DEPTH {
+            // Nested findings reach `emit` with this submodule's, below.
+            recurse_submodules(&repo, engine, read, &mut sub_outcome, depth + 1, None);
+        }
+        attach_history(&mut sub_outcome, &CommitInfos::new(&sub, engine));
+        if let Some(emit) = emit {
+            let prefixed: Vec<Finding> = sub_outcome
+                .findings
+                .iter()
+                .cloned()
+                .map(|mut f| {
+                    f.path = format!("{path}/{}", f.path);
+                    f
+                })
+                .collect();
+            emit(&prefixed);
+        }
+        outcome
+            .stats
+            .skipped
+            .retain(|s| !(s.reason == SkipReason::Submodule && s.path == path));
+        outcome.absorb(sub_outcome, &path);
+    }
+}
+
+/// The repository of the submodule at `path`: its checkout, or its git
+/// directory under the superproject's `modules/`.
+fn submodule_repository(
+    superproject: &gix::ThreadSafeRepository,
+    path: &str,
+) -> Option<gix::ThreadSafeRepository> {
+    let local = superproject.to_thread_local();
+    if let Some(checkout) = local.workdir().map(|dir| dir.join(path))
+        && checkout.join(".git").exists()
+    {
+        return gix::ThreadSafeRepository::open(checkout).ok();
+    }
+    let modules = local.git_dir().join("modules").join(path);
+    modules
+        .is_dir()
+        .then(|| gix::ThreadSafeRepository::open(modules).ok())
+        .flatten()
 }
 
 /// Cleanup files locate or hold secrets: they go to files, never to stdout.

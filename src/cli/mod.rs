@@ -373,6 +373,10 @@ pub struct HistoryArgs {
     /// reachable from the remote's old tips or from any remote-tracking ref.
     #[arg(long, conflicts_with_all = ["range", "since_commit", "all_objects"])]
     pub pre_push: bool,
+    /// Also audit the whole history of each submodule whose repository is
+    /// here (checked out or in `.git/modules`); findings carry its path.
+    #[arg(long, conflicts_with_all = ["range", "since_commit", "pre_push"])]
+    pub recurse_submodules: bool,
     /// Skip (and count) blobs larger than this many bytes; 0 scans everything.
     #[arg(long, value_name = "BYTES", default_value_t = 25 * 1024 * 1024)]
     pub max_file_size: u64,

@@ -485,29 +485,55 @@ fn resolve_overlaps(matches: &mut Vec<Match>, rules: &[Rule]) {
     });
     let mut seen = HashSet::new();
     matches.retain(|m| seen.insert((m.rule, m.secret_span.clone(), m.secret.clone())));
-    let specific: Vec<Range<usize>> = matches
+    // Specific secrets sorted by start, with the largest end seen so far: a
+    // generic secret overlaps one of them iff, among those starting before
+    // its end, the largest end is past its start. Binary search keeps a line
+    // with thousands of matches linear-logarithmic, not quadratic.
+    let mut specific: Vec<Range<usize>> = matches
         .iter()
         .filter(|m| !rules[m.rule].generic)
         .map(|m| m.secret_span.clone())
         .collect();
+    if specific.is_empty() {
+        return;
+    }
+    specific.sort_by_key(|s| s.start);
+    let max_end: Vec<usize> = specific
+        .iter()
+        .scan(0, |max, s| {
+            *max = (*max).max(s.end);
+            Some(*max)
+        })
+        .collect();
     matches.retain(|m| {
-        !rules[m.rule].generic
-            || !specific
-                .iter()
-                .any(|s| s.start < m.secret_span.end && m.secret_span.start < s.end)
+        if !rules[m.rule].generic {
+            return true;
+        }
+        let before = specific.partition_point(|s| s.start < m.secret_span.end);
+        before == 0 || max_end[before - 1] <= m.secret_span.start
     });
 }
 
 /// Marks matches whose first or last line carries [`INLINE_ALLOW_MARKER`].
+/// Line starts and marker positions are indexed once, so a 50 MB line with
+/// thousands of matches costs one pass, not one pass per match.
 fn mark_allowed(text: &[u8], matches: &mut [Match]) {
-    if matches.is_empty() || memchr::memmem::find(text, INLINE_ALLOW_MARKER).is_none() {
+    if matches.is_empty() {
         return;
     }
+    let markers: Vec<usize> = memchr::memmem::find_iter(text, INLINE_ALLOW_MARKER).collect();
+    if markers.is_empty() {
+        return;
+    }
+    let lines = text::LineIndex::new(text);
     for m in matches {
-        let line_start = memchr::memrchr(b'\n', &text[..m.span.start]).map_or(0, |i| i + 1);
+        let first = lines.line_range(text, m.span.start);
         let end = m.span.end.max(m.span.start);
-        let line_end = memchr::memchr(b'\n', &text[end..]).map_or(text.len(), |i| end + i);
-        m.allowed =
-            memchr::memmem::find(&text[line_start..line_end], INLINE_ALLOW_MARKER).is_some();
+        let last = lines.line_range(text, end.saturating_sub(1).max(m.span.start));
+        let (start, end) = (first.start, last.end.max(first.end));
+        let at = markers.partition_point(|&p| p < start);
+        m.allowed = markers
+            .get(at)
+            .is_some_and(|&p| p + INLINE_ALLOW_MARKER.len() <= end);
     }
 }

@@ -33,7 +33,29 @@ pub fn write(
             unread.len()
         )?;
         for skip in unread {
-            writeln!(out, "  {}: {}", skip.path, skip.detail)?;
+            writeln!(
+                out,
+                "  {}: {}",
+                printable(&skip.path),
+                printable(&skip.detail)
+            )?;
+        }
+        writeln!(out)?;
+    }
+    let submodules: Vec<_> = stats
+        .skipped
+        .iter()
+        .filter(|s| s.reason == crate::sources::SkipReason::Submodule)
+        .collect();
+    if !submodules.is_empty() {
+        writeln!(
+            out,
+            "not scanned: {} submodule(s); their history is another repository (--recurse-submodules reads it):",
+            submodules.len()
+        )?;
+        for skip in submodules {
+            let path = printable(&skip.path);
+            writeln!(out, "  {path}: scan it with `secretgate history {path}`")?;
         }
         writeln!(out)?;
     }
@@ -130,9 +152,13 @@ fn write_finding(out: &mut dyn Write, finding: &Finding) -> std::io::Result<()> 
     )?;
     match (finding.kind, finding.line, finding.column) {
         (FindingKind::Secret, Some(line), Some(column)) => {
-            writeln!(out, "  at      {}:{line}:{column}", finding.path)?;
+            writeln!(
+                out,
+                "  at      {}:{line}:{column}",
+                printable(&finding.path)
+            )?;
         }
-        _ => writeln!(out, "  file    {}", finding.path)?,
+        _ => writeln!(out, "  file    {}", printable(&finding.path))?,
     }
     // Always redacted here, the commit subject too (a secret pasted in a
     // commit message usually sits on its first line).
@@ -141,7 +167,7 @@ fn write_finding(out: &mut dyn Write, finding: &Finding) -> std::io::Result<()> 
     }
     if let (Some(secret), Some(matched)) = (&finding.secret, &finding.matched) {
         let shown = redact_in(matched, secret).replace(['\n', '\r'], " ");
-        let shown = truncate(&shown, MAX_SHOWN_MATCH);
+        let shown = truncate(&printable(&shown), MAX_SHOWN_MATCH);
         writeln!(out, "  secret  {}", redact(secret))?;
         writeln!(out, "  match   {shown}")?;
     }
@@ -164,16 +190,20 @@ fn write_git(out: &mut dyn Write, git: &GitProvenance) -> std::io::Result<()> {
         writeln!(
             out,
             "  commit  {commit} by {} <{}> on {}",
-            git.author.as_deref().unwrap_or(unknown),
-            git.email.as_deref().unwrap_or(unknown),
+            printable(git.author.as_deref().unwrap_or(unknown)),
+            printable(git.email.as_deref().unwrap_or(unknown)),
             git.date.as_deref().unwrap_or(unknown),
         )?;
         if let Some(summary) = &git.summary {
-            writeln!(out, "          {}", truncate(summary, MAX_SHOWN_MATCH))?;
+            writeln!(
+                out,
+                "          {}",
+                truncate(&printable(summary), MAX_SHOWN_MATCH)
+            )?;
         }
     }
     if let Some(tag) = &git.tag {
-        writeln!(out, "  tag     {tag}")?;
+        writeln!(out, "  tag     {}", printable(tag))?;
     }
     if let Some(blob) = &git.blob {
         let reach = if git.reachable {
@@ -190,10 +220,30 @@ fn write_git(out: &mut dyn Write, git: &GitProvenance) -> std::io::Result<()> {
             occurrences.commits,
             plural(occurrences.commits),
             plural(occurrences.paths.len() as u64),
-            occurrences.paths.join(", ")
+            printable(&occurrences.paths.join(", "))
         )?;
     }
     Ok(())
+}
+
+/// Text from the scanned repository (file names, author names, commit
+/// subjects) with control characters escaped: a file name holding a newline
+/// must not forge a report line, nor one holding ESC drive the terminal.
+fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(
+        text.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
 }
 
 fn truncate(text: &str, limit: usize) -> String {

@@ -7,7 +7,29 @@ use std::path::{Path, PathBuf};
 
 use ignore::{WalkBuilder, WalkState};
 
-use super::{Blob, SkipReason, Skipped, SourceItem, display_path};
+use super::{Blob, Piece, SkipReason, Skipped, SourceItem, display_path};
+
+/// How files too large to hold whole are read: in pieces of `piece` bytes,
+/// each with `overlap` bytes of context before and after.
+#[derive(Debug, Clone, Copy)]
+pub struct Chunking {
+    /// Files larger than this are read in pieces.
+    pub threshold: u64,
+    /// Bytes each piece answers for.
+    pub piece: usize,
+    /// Context on each side: longer than any rule's window and any secret, so
+    /// a secret across a boundary is whole in the piece that owns it.
+    pub overlap: usize,
+}
+
+/// Files over 32 MiB are read 16 MiB at a time with 64 KiB of context on
+/// each side (the largest rule window is 16 KiB): a worker never holds more
+/// than about 32 MiB of one file, whatever its size.
+pub const CHUNKING: Chunking = Chunking {
+    threshold: 32 << 20,
+    piece: 16 << 20,
+    overlap: 64 << 10,
+};
 
 /// How to walk.
 #[derive(Debug, Clone)]
@@ -82,11 +104,7 @@ pub fn walk(
     builder.build_parallel().run(|| {
         Box::new(|entry| {
             match entry {
-                Ok(entry) => {
-                    if let Some(item) = visit(entry.path(), entry.file_type(), options) {
-                        sink(item);
-                    }
-                }
+                Ok(entry) => visit(entry.path(), entry.file_type(), options, sink),
                 Err(err) => sink(SourceItem::Skipped(walk_error(err))),
             }
             WalkState::Continue
@@ -99,18 +117,19 @@ fn visit(
     path: &Path,
     file_type: Option<std::fs::FileType>,
     options: &FsOptions,
-) -> Option<SourceItem> {
-    let file_type = file_type?;
+    sink: &(dyn Fn(SourceItem) + Sync),
+) {
+    let Some(file_type) = file_type else { return };
     if file_type.is_dir() || file_type.is_symlink() {
-        return None;
+        return;
     }
     let display = display_path(path);
     let skipped = |reason, detail: String| {
-        Some(SourceItem::Skipped(Skipped {
+        sink(SourceItem::Skipped(Skipped {
             path: display.clone(),
             reason,
             detail,
-        }))
+        }));
     };
     if !file_type.is_file() {
         return skipped(SkipReason::NotRegularFile, "not a regular file".into());
@@ -129,13 +148,109 @@ fn visit(
             ),
         );
     }
+    if metadata.len() > CHUNKING.threshold {
+        let read =
+            std::fs::File::open(path).and_then(|file| read_pieces(file, &display, &CHUNKING, sink));
+        if let Err(err) = read {
+            skipped(SkipReason::Unreadable, err.to_string());
+        }
+        return;
+    }
     match std::fs::read(path) {
-        Ok(data) => Some(SourceItem::Blob(Blob {
+        Ok(data) => sink(SourceItem::Blob(Blob {
             path: display,
             data,
         })),
         Err(err) => skipped(SkipReason::Unreadable, err.to_string()),
     }
+}
+
+/// Reads `reader` in overlapping pieces and hands each to `sink` before
+/// reading the next, so memory stays at one piece plus its context. Two
+/// kinds of file go to the pipeline as one blob instead: a binary one (NUL
+/// in the first 8 KiB) as its first piece only, enough to be recognised,
+/// counted and skipped; a UTF-16 one (rare at this size) whole, to be
+/// transcoded.
+pub fn read_pieces(
+    mut reader: impl Read,
+    path: &str,
+    chunking: &Chunking,
+    sink: &(dyn Fn(SourceItem) + Sync),
+) -> std::io::Result<()> {
+    let (piece, overlap) = (chunking.piece.max(1), chunking.overlap);
+    let mut buf: Vec<u8> = Vec::new();
+    let mut own_start = 0;
+    let mut index = 0;
+    let mut lines_before = 0;
+    let mut column_offset = 0;
+    loop {
+        let want = own_start + piece + overlap;
+        fill(&mut reader, &mut buf, want)?;
+        let at_end = buf.len() < want;
+        if index == 0 {
+            let utf16 = buf.starts_with(b"\xff\xfe") || buf.starts_with(b"\xfe\xff");
+            let binary = memchr::memchr(0, &buf[..buf.len().min(8 * 1024)]).is_some();
+            if utf16 && !at_end {
+                reader.read_to_end(&mut buf)?;
+            }
+            if utf16 || binary {
+                // The pipeline decides from these bytes: transcoded, or
+                // skipped as binary (and counted).
+                sink(SourceItem::Blob(Blob {
+                    path: path.to_string(),
+                    data: buf,
+                }));
+                return Ok(());
+            }
+        }
+        let own_end = if at_end { buf.len() } else { own_start + piece };
+        let cut = own_end.saturating_sub(overlap);
+        let tail = buf[cut..].to_vec();
+        let newlines = memchr::memchr_iter(b'\n', &buf[..cut]).count();
+        let next_column = match memchr::memrchr(b'\n', &buf[..cut]) {
+            Some(i) => cut - i - 1,
+            None => column_offset + cut,
+        };
+        sink(SourceItem::Piece(Piece {
+            blob: Blob {
+                path: path.to_string(),
+                data: buf,
+            },
+            index,
+            owned: own_start..own_end,
+            lines_before,
+            column_offset,
+        }));
+        if at_end {
+            return Ok(());
+        }
+        buf = tail;
+        own_start = own_end - cut;
+        lines_before += newlines;
+        column_offset = next_column;
+        index += 1;
+    }
+}
+
+/// Reads until `buf` holds `want` bytes or the input ends.
+fn fill(reader: &mut impl Read, buf: &mut Vec<u8>, want: usize) -> std::io::Result<()> {
+    while buf.len() < want {
+        let have = buf.len();
+        buf.resize(want, 0);
+        match reader.read(&mut buf[have..]) {
+            Ok(0) => {
+                buf.truncate(have);
+                return Ok(());
+            }
+            Ok(n) => buf.truncate(have + n),
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => buf.truncate(have),
+            Err(err) => {
+                buf.truncate(have);
+                return Err(err);
+            }
+        }
+    }
+    Ok(())
 }
 
 fn walk_error(err: ignore::Error) -> Skipped {

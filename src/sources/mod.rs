@@ -33,6 +33,9 @@ pub enum SkipReason {
     MissingObject,
     /// A git object could not be decoded: damaged on disk or malformed.
     CorruptObject,
+    /// A submodule (gitlink): its content and history live in another
+    /// repository, which `history` does not open; scan that one too.
+    Submodule,
 }
 
 impl SkipReason {
@@ -54,6 +57,7 @@ impl SkipReason {
             SkipReason::Unreadable => "unreadable",
             SkipReason::MissingObject => "missing_object",
             SkipReason::CorruptObject => "corrupt_object",
+            SkipReason::Submodule => "submodule",
         }
     }
 }
@@ -69,21 +73,79 @@ pub struct Skipped {
     pub detail: String,
 }
 
+/// One piece of a file too large to hold in memory whole: its bytes with
+/// context on both sides, and where they sit in the file. Pieces overlap so a
+/// secret across a boundary is whole in one of them; each secret belongs to
+/// the piece whose `owned` range holds its first byte, so none is reported
+/// twice.
+#[derive(Debug)]
+pub struct Piece {
+    /// The file's display path and this piece's bytes.
+    pub blob: Blob,
+    /// 0 for the file's first piece.
+    pub index: u64,
+    /// The bytes of `blob.data` this piece answers for; the rest is context.
+    pub owned: std::ops::Range<usize>,
+    /// Newlines in the file before `blob.data[0]`.
+    pub lines_before: usize,
+    /// Bytes between the start of the line holding `blob.data[0]` and it.
+    pub column_offset: usize,
+}
+
 /// What a source hands to the pipeline.
 #[derive(Debug)]
 pub enum SourceItem {
     /// Content to scan.
     Blob(Blob),
+    /// A piece of a file read in bounded memory.
+    Piece(Piece),
     /// Content that was not scanned.
     Skipped(Skipped),
 }
 
-/// Makes a path printable and stable across platforms: `/`-separated, no `./`.
+/// Makes a path printable and stable across platforms: `/`-separated, no `./`,
+/// invalid UTF-8 escaped as by [`path_text`].
 pub fn display_path(path: &std::path::Path) -> String {
+    #[cfg(unix)]
+    let text = path_text(std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()));
+    #[cfg(not(unix))]
     let text = path.to_string_lossy().replace('\\', "/");
     let mut text = text.as_str();
     while let Some(rest) = text.strip_prefix("./") {
         text = rest;
     }
     text.to_string()
+}
+
+/// A path's bytes as text without losing any: valid UTF-8 as it is, each
+/// byte of an invalid sequence as `\xNN`. Git allows any byte but NUL and `/`
+/// in a file name, and a report that turned two names into the same
+/// replacement character could not say which file holds the secret.
+pub fn path_text(bytes: &[u8]) -> String {
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return text.to_string();
+    }
+    let mut text = String::with_capacity(bytes.len() + 8);
+    for chunk in bytes.utf8_chunks() {
+        text.push_str(chunk.valid());
+        for byte in chunk.invalid() {
+            text.push_str(&format!("\\x{byte:02x}"));
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::path_text;
+
+    #[test]
+    fn invalid_utf8_in_paths_is_escaped_not_replaced() {
+        assert_eq!(
+            path_text(b"plain/\xc3\xa9t\xc3\xa9.txt"),
+            "plain/\u{e9}t\u{e9}.txt"
+        );
+        assert_eq!(path_text(b"bad\xffname\xfe.txt"), "bad\\xffname\\xfe.txt");
+        assert_eq!(path_text(b"new\nline"), "new\nline");
+    }
 }

@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use gix::ObjectId;
-use gix::bstr::{BString, ByteSlice as _};
+use gix::bstr::BString;
 use gix::objs::{Find as _, TreeRefIter};
 use imara_diff::{Algorithm, Diff, InternedInput};
 
@@ -30,6 +30,14 @@ pub enum StagedError {
         /// What gix reported.
         #[source]
         source: gix::Error,
+    },
+    /// A bare repository: no index, no work tree, so no commit is being made.
+    #[error(
+        "{path} is a bare repository: it has no index, so nothing is staged there; audit its history with `secretgate history`"
+    )]
+    Bare {
+        /// The repository's git directory.
+        path: PathBuf,
     },
     /// The index could not be read.
     #[error("cannot read the index of {path}; `git status` shows whether git can")]
@@ -97,10 +105,16 @@ pub struct Staged {
 
 /// Opens the repository around `path`.
 pub fn open(path: &Path) -> Result<gix::Repository, StagedError> {
-    gix::discover(path).map_err(|source| StagedError::NotARepository {
+    let repo = gix::discover(path).map_err(|source| StagedError::NotARepository {
         path: path.to_path_buf(),
         source,
-    })
+    })?;
+    if repo.is_bare() {
+        return Err(StagedError::Bare {
+            path: repo.git_dir().to_path_buf(),
+        });
+    }
+    Ok(repo)
 }
 
 /// Compares the index with HEAD and reads every added or changed file.
@@ -148,7 +162,7 @@ pub fn staged_changes(
         let path_bytes = entry.path(&index);
         let asked = match only {
             Some(paths) => {
-                if !paths.contains(path_bytes.to_str_lossy().as_ref()) {
+                if !paths.contains(crate::sources::path_text(path_bytes).as_str()) {
                     continue;
                 }
                 true
@@ -167,7 +181,7 @@ pub fn staged_changes(
             // Renamed or copied without change: HEAD already holds this content.
             continue;
         }
-        let path = path_bytes.to_str_lossy().into_owned();
+        let path = crate::sources::path_text(path_bytes);
         if max_file_size > 0 && u64::from(entry.stat.size) > max_file_size {
             staged.skipped.push(Skipped {
                 path,
@@ -255,7 +269,7 @@ fn head_blobs(
                     path: if dir.is_empty() {
                         "<HEAD tree>".into()
                     } else {
-                        dir.to_string()
+                        crate::sources::path_text(&dir)
                     },
                     reason: SkipReason::MissingObject,
                     detail: format!(

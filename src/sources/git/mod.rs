@@ -403,6 +403,7 @@ impl History {
                 refs::Tip::Commit(_) => {}
             }
         }
+        skipped.extend(attribution.submodules());
         let mut known = if options.all_objects {
             attribution.known()
         } else {
@@ -447,6 +448,11 @@ impl History {
                 "shallow clone: history stops at {} boundary commit(s); fetch more (`git fetch --unshallow`, or `fetch-depth: 0` in actions/checkout) to scan the rest",
                 shallow.len()
             ));
+        }
+        if refs::is_partial_clone(&local) {
+            stats.notes.push(
+                "partial clone: blobs the clone filtered out are not on disk; secretgate never fetches, so each is listed as a missing object; scan a full clone (without --filter) to read them".to_string(),
+            );
         }
         if graph.nodes.is_empty() && options.range.is_none() {
             stats

@@ -52,6 +52,23 @@ pub(super) fn shallow_boundary(repo: &gix::Repository) -> HashSet<ObjectId> {
     }
 }
 
+/// Whether the repository is a partial clone (`git clone --filter=...`):
+/// some blobs were never downloaded, and reading them would need a fetch.
+pub(super) fn is_partial_clone(repo: &gix::Repository) -> bool {
+    let config = repo.config_snapshot();
+    config.string("extensions.partialClone").is_some()
+        || config
+            .plumbing()
+            .sections_by_name("remote")
+            .into_iter()
+            .flatten()
+            .any(|section| {
+                section
+                    .value("promisor")
+                    .is_some_and(|v| v.as_slice() == b"true")
+            })
+}
+
 /// Reads every ref and HEAD, and peels each to a commit, tree or blob.
 pub(super) fn all_tips(
     repo: &gix::Repository,

@@ -29,6 +29,8 @@ pub(super) struct Attribution<'r> {
     blobs: gix::hashtable::HashMap<ObjectId, u32>,
     /// (blob, first path, first commit).
     origins: Vec<(ObjectId, String, Option<u32>)>,
+    /// Submodule paths met in scanned trees, with the first commit each named.
+    submodules: std::collections::BTreeMap<String, ObjectId>,
     buf: Vec<u8>,
 }
 
@@ -48,6 +50,7 @@ impl<'r> Attribution<'r> {
             index: TreeIndex::default(),
             blobs: Default::default(),
             origins: Vec::new(),
+            submodules: Default::default(),
             buf: Vec::new(),
         }
     }
@@ -141,7 +144,11 @@ impl<'r> Attribution<'r> {
                     let (child, new) = self.index.intern(id);
                     subtrees.push((self.index.name_id(entry.filename), child));
                     if new {
-                        stack.push((id, child, join(&dir, &entry.filename.to_string())));
+                        stack.push((
+                            id,
+                            child,
+                            join(&dir, &crate::sources::path_text(entry.filename)),
+                        ));
                     }
                     continue;
                 }
@@ -153,13 +160,18 @@ impl<'r> Attribution<'r> {
                 {
                     if record {
                         slot.insert(self.origins.len() as u32);
-                        let path = join(&dir, &entry.filename.to_string());
+                        let path = join(&dir, &crate::sources::path_text(entry.filename));
                         self.origins.push((id, path, commit));
                     } else {
                         slot.insert(EXCLUDED);
                     }
+                } else if entry.mode.is_commit() && record {
+                    // A submodule names a commit of another repository: it
+                    // cannot be read here, so it is reported, never dropped.
+                    self.submodules
+                        .entry(join(&dir, &crate::sources::path_text(entry.filename)))
+                        .or_insert(id);
                 }
-                // Submodule entries name commits of another repository.
             }
             self.index.fill(tree_index, subtrees, &blob_ids);
         }
@@ -171,6 +183,7 @@ impl<'r> Attribution<'r> {
         Found {
             index: self.index,
             origins: self.origins,
+            submodules: self.submodules,
         }
     }
 
@@ -183,6 +196,9 @@ impl<'r> Attribution<'r> {
                 self.origins.push((blob, path, commit));
             }
         }
+        for (path, commit) in later.submodules {
+            self.submodules.entry(path).or_insert(commit);
+        }
         self.index.absorb(later.index);
     }
 
@@ -193,6 +209,20 @@ impl<'r> Attribution<'r> {
             .keys()
             .chain(self.blobs.keys())
             .copied()
+            .collect()
+    }
+
+    /// One skip per submodule path: history that lives in another repository.
+    pub fn submodules(&self) -> Vec<Skipped> {
+        self.submodules
+            .iter()
+            .map(|(path, commit)| Skipped {
+                path: path.clone(),
+                reason: SkipReason::Submodule,
+                detail: format!(
+                    "submodule (commit {commit}): its history is another repository and was not scanned; add `--recurse-submodules`, or run `secretgate history {path}`"
+                ),
+            })
             .collect()
     }
 
@@ -218,6 +248,7 @@ impl<'r> Attribution<'r> {
 pub(super) struct Found {
     index: TreeIndex,
     origins: Vec<(ObjectId, String, Option<u32>)>,
+    submodules: std::collections::BTreeMap<String, ObjectId>,
 }
 
 /// What the occurrence pass needs to know of every tree without decoding it
@@ -282,7 +313,7 @@ impl TreeIndex {
             return id;
         }
         let id = self.names.len() as u32;
-        self.names.push(name.to_string());
+        self.names.push(crate::sources::path_text(name));
         self.name_ids.insert(name.to_vec(), id);
         id
     }
@@ -454,7 +485,7 @@ fn direct_targets(
             if entry.mode.is_blob_or_symlink()
                 && let Some(&t) = targets.get(entry.oid)
             {
-                found.push((t, entry.filename.to_string()));
+                found.push((t, crate::sources::path_text(entry.filename)));
             }
         }
     }
