@@ -672,3 +672,29 @@ fn parallel_tree_walk_attributes_like_a_single_walk() -> TestResult {
     assert_eq!(findings_of(&many, &keys[3]).len(), 1);
     Ok(())
 }
+
+/// In a pack, newer (larger) versions are usually the bases of older ones.
+/// A base over `--max-file-size` is never decoded by the pack walk; the
+/// smaller versions derived from it are still read (one by one) and scanned,
+/// and the large ones are counted as too large.
+#[test]
+fn packed_blobs_over_the_size_limit_are_skipped_not_their_smaller_versions() -> TestResult {
+    let repo = Repo::new();
+    let key = anthropic_key(501);
+    let line = "x = compute(a, b, c)  # padding padding padding padding\n";
+    for version in 0..8 {
+        let body = line.repeat(10 + version * 20);
+        repo.write("src/big.py", format!("{}{body}", env_line(&key)));
+        repo.commit(&format!("version {version}"));
+    }
+    repo.git(&["gc", "--aggressive", "--quiet"]);
+    let (code, report, _) = history(repo.path(), &["--max-file-size", "3000"])?;
+    assert_eq!(code, 1, "{report:#}");
+    let found = findings_of(&report, &key);
+    assert!(!found.is_empty(), "{report:#}");
+    assert!(report["summary"]["skipped"]["by_reason"]["too_large"].as_u64() > Some(0));
+    let (_, full, _) = history(repo.path(), &["--max-file-size", "3000", "--full-rescan"])?;
+    assert_eq!(report["findings"], full["findings"]);
+    assert_eq!(report["summary"]["skipped"], full["summary"]["skipped"]);
+    Ok(())
+}

@@ -47,6 +47,11 @@ pub(super) trait Visitor: Sync {
     /// Whether this blob is to be visited; the walk decodes only blobs that
     /// are wanted or that a wanted blob is derived from.
     fn wants(&self, id: &gix::oid) -> bool;
+    /// Objects larger than this many bytes (0: no limit) are not decoded,
+    /// nor anything derived from them: the one-by-one reader then reports
+    /// the wanted ones as too large from their headers, so no object larger
+    /// than the limit is ever held in memory by the walk.
+    fn size_limit(&self) -> u64;
     /// Visits one wanted blob (each id at most once per walk).
     fn visit(
         &self,
@@ -218,10 +223,16 @@ fn walk_tree<V: Visitor>(
     data: &pack::data::File,
     visitor: &V,
 ) {
+    let limit = visitor.size_limit();
     let mut inflate = gix::zlib::Inflate::default();
     let mut delta = Vec::new();
-    let Some(content) = inflate_entry(data, nodes[root as usize].offset, &mut inflate, Vec::new())
-    else {
+    let Some(content) = inflate_entry(
+        data,
+        nodes[root as usize].offset,
+        limit,
+        &mut inflate,
+        Vec::new(),
+    ) else {
         return;
     };
     let state = visit(visitor, &nodes[root as usize], &content, None);
@@ -241,11 +252,16 @@ fn walk_tree<V: Visitor>(
         let Some(raw) = inflate_entry(
             data,
             nodes[child as usize].offset,
+            limit,
             &mut inflate,
             std::mem::take(&mut delta),
         ) else {
             continue;
         };
+        if limit > 0 && delta_target_size(&raw).is_none_or(|size| size as u64 > limit) {
+            delta = raw;
+            continue;
+        }
         let mut content = Vec::new();
         copies.clear();
         let applied = apply_delta(&top.content, &raw, &mut content, &mut copies);
@@ -282,14 +298,19 @@ fn visit<V: Visitor>(
     }
 }
 
-/// The inflated bytes of the entry at `offset` (for a delta: the delta).
+/// The inflated bytes of the entry at `offset` (for a delta: the delta);
+/// `None` if it cannot be read or is over `limit` bytes (0: no limit).
 fn inflate_entry(
     data: &pack::data::File,
     offset: u64,
+    limit: u64,
     inflate: &mut gix::zlib::Inflate,
     mut out: Vec<u8>,
 ) -> Option<Vec<u8>> {
     let entry = data.entry(offset).ok()?;
+    if limit > 0 && entry.decompressed_size > limit {
+        return None;
+    }
     let size = usize::try_from(entry.decompressed_size).ok()?;
     out.clear();
     out.resize(size, 0);
@@ -327,6 +348,13 @@ fn varint(delta: &[u8], at: &mut usize) -> Result<usize, DeltaError> {
             return Ok(value);
         }
     }
+}
+
+/// The size of the object a delta builds, from its header.
+fn delta_target_size(delta: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    varint(delta, &mut at).ok()?;
+    varint(delta, &mut at).ok()
 }
 
 /// Applies a git delta to `base`, writing the object to `out` and each copy

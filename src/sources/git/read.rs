@@ -113,6 +113,10 @@ struct PackVisitor<'a, 's, S> {
 impl<S: Send> super::pack::Visitor for PackVisitor<'_, '_, S> {
     type State = S;
 
+    fn size_limit(&self) -> u64 {
+        self.options.max_file_size
+    }
+
     fn wants(&self, id: &gix::oid) -> bool {
         self.blobs
             .get(id)
