@@ -135,16 +135,7 @@ impl<S: Send> super::pack::Visitor for PackVisitor<'_, '_, S> {
         }
         let item = &self.history.items[index];
         let origin = self.history.origin(item);
-        let limit = self.options.max_file_size;
-        if limit > 0 && data.len() as u64 > limit {
-            let skipped = skip(
-                item,
-                SkipReason::TooLarge,
-                format!("blob {id}: {} bytes > --max-file-size {limit}", data.len()),
-            );
-            (self.sink)(skipped, &origin, None);
-            return None;
-        }
+        // The walk decodes nothing over the size limit (`size_limit`).
         let blob = SourceItem::Blob(Blob {
             path: item.path.clone(),
             data: data.to_vec(),
