@@ -246,8 +246,10 @@ pub struct Occurrence {
     pub paths: BTreeSet<String>,
 }
 
-/// Delta-base cache of the planning thread, bytes.
-const PLANNING_PACK_CACHE: usize = 64 << 20;
+/// Delta-base cache of each tree-walk thread, bytes. On git.git 32 MiB walks
+/// as fast as 64 or 256 MiB (measured 2026-11-24) and keeps the audit's peak
+/// well under 1 GiB.
+const PLANNING_PACK_CACHE: usize = 32 << 20;
 
 /// Pseudo-path of a commit message.
 pub const COMMIT_MESSAGE_PATH: &str = "<commit message>";
