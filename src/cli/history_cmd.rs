@@ -392,6 +392,6 @@ fn progress_bar(len: u64, quiet: bool) -> Option<indicatif::ProgressBar> {
 
 /// Whether progress belongs on stderr: a terminal, not `--quiet`, not CI.
 fn show_progress(quiet: bool) -> bool {
-    let in_ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+    let in_ci = super::in_ci();
     !quiet && !in_ci && std::io::stderr().is_terminal()
 }

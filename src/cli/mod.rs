@@ -146,14 +146,20 @@ pub struct OutputArgs {
 impl OutputArgs {
     /// Whether to redact: asked for, or running in CI and not refused.
     pub fn redaction(&self) -> bool {
-        if self.redact {
-            return true;
-        }
-        if self.no_redact {
-            return false;
-        }
-        std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+        redaction(self.redact, self.no_redact)
     }
+}
+
+/// Whether to redact, from `--redact` / `--no-redact`: asked for, or running
+/// in CI and not refused. One rule for every command.
+pub fn redaction(redact: bool, no_redact: bool) -> bool {
+    redact || (!no_redact && in_ci())
+}
+
+/// Whether we run in CI (`CI` set to anything but empty, `false` or `0`):
+/// redact by default, and draw no progress bar.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 
 /// Findings the team has accepted; shared by every command that reports.

@@ -123,7 +123,7 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
             args.format
         );
     }
-    let redact_output = redaction(args);
+    let redact_output = super::redaction(args.redact, args.no_redact);
     let wanted = read_report(&args.report)?;
     let repo = git::open(&args.repo)?;
     let values: Vec<String> = wanted.values.keys().cloned().collect();
@@ -255,17 +255,6 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
     .and_then(|()| out.flush());
     super::ignore_broken_pipe(written)?;
     Ok(status)
-}
-
-/// Whether to redact: asked for, or running in CI and not refused.
-fn redaction(args: &VerifyArgs) -> bool {
-    if args.redact {
-        return true;
-    }
-    if args.no_redact {
-        return false;
-    }
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 
 /// Reads the earlier report: the values of its secret findings, the blobs and
