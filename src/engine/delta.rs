@@ -117,10 +117,7 @@ impl Reuse {
 
     /// The segments whose base range holds all of `range`: a block of the
     /// base may be copied to several places.
-    fn segments_in_base<'a>(
-        &'a self,
-        range: &'a Range<usize>,
-    ) -> impl Iterator<Item = &'a Segment> + 'a {
+    fn segments_in_base(&self, range: Range<usize>) -> impl Iterator<Item = &Segment> + '_ {
         self.segments.iter().filter(move |s| {
             let base = s.base_range();
             base.start <= range.start && range.end <= base.end
@@ -148,7 +145,7 @@ impl Reuse {
     ) -> impl Iterator<Item = Match> + 'a {
         let window = &m.window;
         let clipped = !line_bounded && (window.start == 0 || window.end >= self.base_len);
-        self.segments_in_base(window)
+        self.segments_in_base(window.clone())
             .filter(move |_| !clipped)
             .filter_map(move |segment| {
                 let shift = |r: &Range<usize>| {
@@ -171,16 +168,10 @@ impl Reuse {
 
     /// Every place in the new version the base's bytes `range` are carried to.
     pub fn carry_range(&self, range: Range<usize>) -> impl Iterator<Item = Range<usize>> + '_ {
-        self.segments
-            .iter()
-            .filter(move |s| {
-                let base = s.base_range();
-                base.start <= range.start && range.end <= base.end
-            })
-            .map(move |s| {
-                let start = range.start - s.base + s.target.start;
-                start..start + range.len()
-            })
+        self.segments_in_base(range.clone()).map(move |s| {
+            let start = range.start - s.base + s.target.start;
+            start..start + range.len()
+        })
     }
 
     /// Whether a span rule's window in the new version was carried over
