@@ -13,7 +13,7 @@ use crate::engine::text::{Prepared, prepare};
 use crate::finding::{self, Finding, FindingKind, GitProvenance, Occurrences};
 use crate::sources::git::{Derived, History, HistoryStats, Origin, OriginKind};
 use crate::sources::staged::{AddedLines, StagedChange, added_lines};
-use crate::sources::{Blob, Piece, SkipReason, Skipped, SourceItem};
+use crate::sources::{Blob, BlobRef, GitItem, Piece, SkipReason, Skipped, SourceItem};
 
 /// What a scan did, for the summary and the exit code.
 #[derive(Debug, Default, Clone, Serialize)]
@@ -122,14 +122,14 @@ impl<'e> Collector<'e> {
     /// one can reuse.
     pub fn accept_git(
         &self,
-        item: SourceItem,
+        item: GitItem<'_>,
         origin: &Origin,
         derived: Option<Derived<'_, Reusable>>,
     ) -> Option<Reusable> {
         let (findings, stats, reusable) = match item {
-            SourceItem::Blob(blob) => scan_blob_reusing(self.engine, &blob, derived),
-            other => {
-                let (findings, stats) = self.scan_item(other);
+            GitItem::Blob(blob) => scan_blob_reusing(self.engine, blob, derived),
+            GitItem::Skipped(skipped) => {
+                let (findings, stats) = self.scan_item(SourceItem::Skipped(skipped));
                 (findings, stats, None)
             }
         };
@@ -257,7 +257,7 @@ use crate::engine::Reusable;
 
 /// Runs the engine and the sensitive-file rules on one blob.
 pub fn scan_blob(engine: &Engine, blob: &Blob) -> (Vec<Finding>, ScanStats) {
-    let (findings, stats, _) = scan_blob_reusing(engine, blob, None);
+    let (findings, stats, _) = scan_blob_reusing(engine, blob.as_ref(), None);
     (findings, stats)
 }
 
@@ -266,27 +266,27 @@ pub fn scan_blob(engine: &Engine, blob: &Blob) -> (Vec<Finding>, ScanStats) {
 /// binary or transcoded text, whose bytes are not the text scanned).
 fn scan_blob_reusing(
     engine: &Engine,
-    blob: &Blob,
+    blob: BlobRef<'_>,
     derived: Option<Derived<'_, Reusable>>,
 ) -> (Vec<Finding>, ScanStats, Option<Reusable>) {
     let rules = engine.rules();
     let mut stats = ScanStats::default();
     let mut findings = Vec::new();
-    let (text, plain) = match prepare(&blob.data) {
+    let (text, plain) = match prepare(blob.data) {
         Prepared::Text {
             text,
             transcoded_from,
         } => (text, transcoded_from.is_none()),
         Prepared::Binary => {
             stats.skipped.push(Skipped {
-                path: blob.path.clone(),
+                path: blob.path.to_string(),
                 reason: SkipReason::Binary,
                 detail: "NUL byte in the first 8 KiB".into(),
             });
-            for index in engine.sensitive_file_rules(&blob.path, None) {
+            for index in engine.sensitive_file_rules(blob.path, None) {
                 findings.push(finding::for_sensitive_file(
                     &rules.file_rules[index],
-                    &blob.path,
+                    blob.path,
                 ));
             }
             return (findings, stats, None);
@@ -316,14 +316,14 @@ fn scan_blob_reusing(
     stats.allowed = (before - matches.len()) as u64;
     findings.extend(finding::from_matches(
         &rules.rules,
-        &blob.path,
+        blob.path,
         &text,
         &matches,
     ));
-    for index in engine.sensitive_file_rules(&blob.path, Some(&text)) {
+    for index in engine.sensitive_file_rules(blob.path, Some(&text)) {
         findings.push(finding::for_sensitive_file(
             &rules.file_rules[index],
-            &blob.path,
+            blob.path,
         ));
     }
     (findings, stats, plain.then_some(scan.reusable))

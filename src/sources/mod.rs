@@ -17,6 +17,35 @@ pub struct Blob {
     pub data: Vec<u8>,
 }
 
+/// A blob's content where it lies: history blobs decoded in a pack walk are
+/// scanned in the walk's own buffer, not copied.
+#[derive(Debug, Clone, Copy)]
+pub struct BlobRef<'a> {
+    /// Display path, `/`-separated.
+    pub path: &'a str,
+    /// The raw bytes.
+    pub data: &'a [u8],
+}
+
+impl Blob {
+    /// This blob, borrowed.
+    pub fn as_ref(&self) -> BlobRef<'_> {
+        BlobRef {
+            path: &self.path,
+            data: &self.data,
+        }
+    }
+}
+
+/// One item of git history as the reader hands it over.
+#[derive(Debug)]
+pub enum GitItem<'a> {
+    /// Content to scan.
+    Blob(BlobRef<'a>),
+    /// Content that was not scanned.
+    Skipped(Skipped),
+}
+
 /// Why an input was not scanned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]

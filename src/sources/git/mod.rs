@@ -16,13 +16,13 @@
 //! hands blobs and their [`Origin`] to a sink.
 
 pub mod everywhere;
+mod forest;
 mod graph;
 mod pack;
 mod read;
 mod refs;
-mod trees;
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use gix::ObjectId;
@@ -104,10 +104,6 @@ pub struct HistoryOptions {
     /// Threads for the tree walk (0 or 1: walk on the calling thread).
     pub threads: usize,
 }
-
-/// The fewest commits worth a thread of their own in the tree walk: each
-/// thread first decodes the whole tree of its first commit again.
-const MIN_COMMITS_PER_WALKER: usize = 32;
 
 /// `A..B`: what B added on top of A. A pre-push has several of each: every
 /// pushed tip, minus everything the remote already has.
@@ -278,7 +274,7 @@ pub struct History {
     scope: Vec<u32>,
     items: Vec<Item>,
     /// Every tree of the plan, for the occurrence pass.
-    tree_index: trees::TreeIndex,
+    tree_index: forest::Trees,
     tags: Vec<TagInfo>,
     stats: HistoryStats,
     /// Objects that could not be read while planning.
@@ -345,58 +341,28 @@ impl History {
             .collect();
         stats.commits = scope.len() as u64;
 
-        let mut attribution = trees::Attribution::new(&local);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(options.threads.max(1))
+            .build()
+            .ok();
+        let forest = match &pool {
+            Some(pool) => {
+                let visitor = forest::TreeVisitor::new(local.object_hash());
+                let objects_dir = local.objects.store_ref().path().to_path_buf();
+                for index in pack::pack_indexes(&objects_dir) {
+                    pack::walk_pack(&index, local.object_hash(), pool, &visitor);
+                }
+                visitor.into_forest()
+            }
+            // No threads to be had: every tree is read one by one below.
+            None => forest::Forest::default(),
+        };
+        let mut attribution = forest::Attribution::new(&local, forest);
         for &c in order.iter().filter(|&&c| excluded[c as usize]) {
             attribution.exclude_commit(&graph, c, &mut skipped);
         }
-        let walkers = options
-            .threads
-            .min(scope.len() / MIN_COMMITS_PER_WALKER)
-            .max(1);
-        if walkers > 1 && boundary.is_empty() {
-            // Commits are cut into runs in topological order; each run is
-            // walked on its own thread, from scratch, and the runs are merged
-            // oldest first, so every blob keeps the first commit that holds it.
-            let run = scope.len().div_ceil(walkers);
-            let (repo, graph) = (&repo, &graph);
-            let parts = std::thread::scope(|threads| {
-                let handles: Vec<_> = scope
-                    .chunks(run)
-                    .map(|commits| {
-                        threads.spawn(move || {
-                            let local = planning_handle(repo);
-                            let mut part = trees::Attribution::new(&local);
-                            let mut skipped = Vec::new();
-                            for &c in commits {
-                                part.attribute_commit(graph, c, &mut skipped);
-                            }
-                            (part.into_found(), skipped)
-                        })
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|handle| {
-                        handle
-                            .join()
-                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                    })
-                    .collect::<Vec<_>>()
-            });
-            let mut reported: HashSet<String> = skipped.iter().map(|s| s.detail.clone()).collect();
-            for (found, part_skipped) in parts {
-                attribution.absorb(found);
-                // Two runs meeting the same broken tree report it once.
-                skipped.extend(
-                    part_skipped
-                        .into_iter()
-                        .filter(|s| reported.insert(s.detail.clone())),
-                );
-            }
-        } else {
-            for &c in &scope {
-                attribution.attribute_commit(&graph, c, &mut skipped);
-            }
+        for &c in &scope {
+            attribution.attribute_commit(&graph, c, &mut skipped);
         }
         for tip in &tips {
             match tip {
@@ -405,13 +371,15 @@ impl History {
                 refs::Tip::Commit(_) => {}
             }
         }
-        skipped.extend(attribution.submodules());
-        let mut known = if options.all_objects {
-            attribution.known()
-        } else {
-            HashSet::new()
+        let walked = attribution.into_walked();
+        let attributed = match &pool {
+            Some(pool) => pool.install(|| walked.finish(options.all_objects)),
+            None => walked.finish(options.all_objects),
         };
-        let (mut items, tree_index) = attribution.into_items();
+        skipped.extend(attributed.submodules);
+        let mut known = attributed.known;
+        let mut items = attributed.items;
+        let tree_index = attributed.trees;
         stats.blobs = items.len() as u64;
 
         if options.all_objects {
@@ -518,13 +486,7 @@ impl History {
         &self,
         blobs: &BTreeSet<ObjectId>,
     ) -> std::collections::HashMap<ObjectId, Occurrence> {
-        trees::occurrences(
-            &self.repo.to_thread_local(),
-            &self.tree_index,
-            &self.graph,
-            &self.scope,
-            blobs,
-        )
+        self.tree_index.occurrences(&self.graph, &self.scope, blobs)
     }
 
     fn origin(&self, item: &Item) -> Origin {

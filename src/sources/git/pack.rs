@@ -1,4 +1,5 @@
-//! Reading blobs straight out of pack files, in delta order.
+//! Reading objects of one kind (blobs, or trees) straight out of pack files,
+//! in delta order.
 //!
 //! Why: a pack stores most versions of a file as a delta against another
 //! version. Looking blobs up one by one re-applies the same delta chains over
@@ -15,6 +16,7 @@
 use std::path::{Path, PathBuf};
 
 use gix::ObjectId;
+use gix::objs::Kind;
 use gix::odb::pack;
 
 /// One copy instruction of a delta, in absolute offsets.
@@ -40,19 +42,21 @@ pub struct Derived<'a, S> {
     pub base_state: &'a S,
 }
 
-/// Decides what the walk does with a blob.
+/// Decides what the walk does with an object of its kind.
 pub(super) trait Visitor: Sync {
-    /// What a visit leaves for the blob's delta children.
+    /// What a visit leaves for the object's delta children.
     type State: Send;
-    /// Whether this blob is to be visited; the walk decodes only blobs that
-    /// are wanted or that a wanted blob is derived from.
+    /// The one kind of object this walk visits (git deltas never cross kinds).
+    fn kind(&self) -> gix::objs::Kind;
+    /// Whether this object is to be visited; the walk decodes only objects
+    /// that are wanted or that a wanted one is derived from.
     fn wants(&self, id: &gix::oid) -> bool;
     /// Objects larger than this many bytes (0: no limit) are not decoded,
     /// nor anything derived from them: the one-by-one reader then reports
     /// the wanted ones as too large from their headers, so no object larger
     /// than the limit is ever held in memory by the walk.
     fn size_limit(&self) -> u64;
-    /// Visits one wanted blob (each id at most once per walk).
+    /// Visits one wanted object (each id at most once per walk).
     fn visit(
         &self,
         id: ObjectId,
@@ -81,15 +85,16 @@ struct Node {
     offset: u64,
     /// The delta base, as an index into the pack's nodes.
     parent: Option<u32>,
-    /// Whether the object is a blob (for deltas: whether its chain ends in one).
-    blob: bool,
+    /// Whether the object is of the visitor's kind (for deltas: whether its
+    /// chain ends in one).
+    walked: bool,
     /// Whether it or something derived from it is wanted.
     needed: bool,
 }
 
-/// Visits every wanted blob of the pack whose index is `index_path`, each
+/// Visits every wanted object of the pack whose index is `index_path`, each
 /// delta tree on one of `pool`'s threads. Returns quietly when the pack
-/// cannot be read: its blobs are then read the slow way, which reports why.
+/// cannot be read: its objects are then read the slow way, which reports why.
 pub(super) fn walk_pack<V: Visitor>(
     index_path: &Path,
     hash: gix::hash::Kind,
@@ -108,7 +113,7 @@ pub(super) fn walk_pack<V: Visitor>(
     let roots: Vec<u32> = (0..nodes.len() as u32)
         .filter(|&i| {
             let node = &nodes[i as usize];
-            node.blob && node.needed && node.parent.is_none()
+            node.walked && node.needed && node.parent.is_none()
         })
         .collect();
     pool.install(|| {
@@ -121,7 +126,7 @@ pub(super) fn walk_pack<V: Visitor>(
 }
 
 /// Reads every entry header: the delta forest of the pack, restricted to the
-/// blobs that are wanted and their bases. `None` if the pack is inconsistent.
+/// objects that are wanted and their bases. `None` if the pack is inconsistent.
 fn plan<V: Visitor>(
     index: &pack::index::File,
     data: &pack::data::File,
@@ -135,16 +140,18 @@ fn plan<V: Visitor>(
             .ok()
             .map(|i| i as u32)
     };
+    let walked = visitor.kind();
     let mut nodes: Vec<Node> = Vec::with_capacity(entries.len());
-    // For each node: Some(kind-is-blob) once known; deltas learn it from their base.
+    // For each node: Some(is the visitor's kind) once known; deltas learn it
+    // from their base.
     let mut known: Vec<Option<bool>> = Vec::with_capacity(entries.len());
     for &(offset, id) in &entries {
         let entry = data.entry(offset).ok()?;
         let (parent, kind) = match entry.header {
-            pack::data::entry::Header::Blob => (None, Some(true)),
-            pack::data::entry::Header::Tree
-            | pack::data::entry::Header::Commit
-            | pack::data::entry::Header::Tag => (None, Some(false)),
+            pack::data::entry::Header::Blob => (None, Some(walked == Kind::Blob)),
+            pack::data::entry::Header::Tree => (None, Some(walked == Kind::Tree)),
+            pack::data::entry::Header::Commit => (None, Some(walked == Kind::Commit)),
+            pack::data::entry::Header::Tag => (None, Some(walked == Kind::Tag)),
             pack::data::entry::Header::OfsDelta { base_distance } => {
                 let base =
                     pack::data::entry::Header::verified_base_pack_offset(offset, base_distance)?;
@@ -161,7 +168,7 @@ fn plan<V: Visitor>(
             id,
             offset,
             parent,
-            blob: false,
+            walked: false,
             needed: false,
         });
         known.push(kind);
@@ -183,11 +190,11 @@ fn plan<V: Visitor>(
         for c in chain {
             known[c] = Some(kind);
         }
-        nodes[i].blob = kind;
+        nodes[i].walked = kind;
     }
     let mut children: Vec<Vec<u32>> = vec![Vec::new(); nodes.len()];
     for i in 0..nodes.len() {
-        if !nodes[i].blob || !visitor.wants(&nodes[i].id) {
+        if !nodes[i].walked || !visitor.wants(&nodes[i].id) {
             continue;
         }
         let mut at = Some(i as u32);
@@ -243,9 +250,15 @@ fn walk_tree<V: Visitor>(
         next_child: 0,
     }];
     let mut copies = Vec::new();
+    // Buffers of popped frames, reused: objects of one delta tree have
+    // similar sizes, and fresh multi-megabyte allocations cost more than
+    // the copying they hold.
+    let mut spare: Vec<Vec<u8>> = Vec::new();
     while let Some(top) = stack.last_mut() {
         let Some(&child) = children[top.node as usize].get(top.next_child) else {
-            stack.pop();
+            if let Some(frame) = stack.pop() {
+                spare.push(frame.content);
+            }
             continue;
         };
         top.next_child += 1;
@@ -262,12 +275,13 @@ fn walk_tree<V: Visitor>(
             delta = raw;
             continue;
         }
-        let mut content = Vec::new();
+        let mut content = spare.pop().unwrap_or_default();
         copies.clear();
         let applied = apply_delta(&top.content, &raw, &mut content, &mut copies);
         delta = raw;
         if applied.is_err() {
             // Left for the object database to read and report.
+            spare.push(content);
             continue;
         }
         let derived = top.state.as_ref().map(|base_state| Derived {

@@ -9,7 +9,7 @@ use gix::ObjectId;
 use gix::objs::{CommitRef, Find as _, FindHeader as _, Kind, TagRef};
 
 use super::{CommitInfo, GitError, History, Item, Origin, OriginKind, signature};
-use crate::sources::{Blob, SkipReason, Skipped, SourceItem};
+use crate::sources::{Blob, BlobRef, GitItem, SkipReason, Skipped};
 
 /// How to read.
 #[derive(Debug, Clone, Copy)]
@@ -28,7 +28,7 @@ const RUN: usize = 32;
 /// work: `derived` is set when the blob was decoded as a delta against a
 /// blob the sink saw before.
 pub type Sink<'s, S> =
-    dyn Fn(SourceItem, &Origin, Option<super::pack::Derived<'_, S>>) -> Option<S> + Sync + 's;
+    dyn Fn(GitItem<'_>, &Origin, Option<super::pack::Derived<'_, S>>) -> Option<S> + Sync + 's;
 
 /// Hands every item of `history` to `sink`, from `options.threads` workers:
 /// first every planned blob found in a pack, in delta order; then the rest
@@ -46,11 +46,8 @@ pub(super) fn read_all<S: Send>(history: &History, options: &ReadOptions, sink: 
             let repo = history.repo.to_thread_local();
             let mut buf = Vec::new();
             for item in &history.items {
-                sink(
-                    read_item(&repo, item, options, &mut buf),
-                    &history.origin(item),
-                    None,
-                );
+                let read = read_item(&repo, item, options, &mut buf);
+                sink(as_git_item(&read), &history.origin(item), None);
             }
             return;
         }
@@ -93,8 +90,8 @@ pub(super) fn read_all<S: Send>(history: &History, options: &ReadOptions, sink: 
             }
             let end = (start + RUN).min(rest.len());
             for item in &rest[start..end] {
-                let source_item = read_item(&repo, item, options, &mut buf);
-                sink(source_item, &history.origin(item), None);
+                let read = read_item(&repo, item, options, &mut buf);
+                sink(as_git_item(&read), &history.origin(item), None);
             }
         }
     };
@@ -112,6 +109,10 @@ struct PackVisitor<'a, 's, S> {
 
 impl<S: Send> super::pack::Visitor for PackVisitor<'_, '_, S> {
     type State = S;
+
+    fn kind(&self) -> gix::objs::Kind {
+        Kind::Blob
+    }
 
     fn size_limit(&self) -> u64 {
         self.options.max_file_size
@@ -136,16 +137,27 @@ impl<S: Send> super::pack::Visitor for PackVisitor<'_, '_, S> {
         let item = &self.history.items[index];
         let origin = self.history.origin(item);
         // The walk decodes nothing over the size limit (`size_limit`).
-        let blob = SourceItem::Blob(Blob {
-            path: item.path.clone(),
-            data: data.to_vec(),
+        let blob = GitItem::Blob(BlobRef {
+            path: &item.path,
+            data,
         });
         (self.sink)(blob, &origin, derived)
     }
 }
 
-fn skip(item: &Item, reason: SkipReason, detail: String) -> SourceItem {
-    SourceItem::Skipped(Skipped {
+/// What one-by-one reading gives: the content, or why there is none.
+type ReadResult = Result<Blob, Skipped>;
+
+/// The read as a history sink takes it.
+fn as_git_item(read: &ReadResult) -> GitItem<'_> {
+    match read {
+        Ok(blob) => GitItem::Blob(blob.as_ref()),
+        Err(skipped) => GitItem::Skipped(skipped.clone()),
+    }
+}
+
+fn skip(item: &Item, reason: SkipReason, detail: String) -> ReadResult {
+    Err(Skipped {
         path: item.path.clone(),
         reason,
         detail,
@@ -165,7 +177,7 @@ fn read_item(
     item: &Item,
     options: &ReadOptions,
     buf: &mut Vec<u8>,
-) -> SourceItem {
+) -> ReadResult {
     let id = item.object;
     if item.kind == OriginKind::Blob && options.max_file_size > 0 {
         match repo.objects.try_header(&id) {
@@ -200,13 +212,13 @@ fn read_item(
             Err(err) => return corrupt(item, &err),
         },
     };
-    SourceItem::Blob(Blob {
+    Ok(Blob {
         path: item.path.clone(),
         data: content.to_vec(),
     })
 }
 
-fn missing(item: &Item) -> SourceItem {
+fn missing(item: &Item) -> ReadResult {
     skip(
         item,
         SkipReason::MissingObject,
@@ -214,7 +226,7 @@ fn missing(item: &Item) -> SourceItem {
     )
 }
 
-fn corrupt(item: &Item, err: &dyn std::fmt::Display) -> SourceItem {
+fn corrupt(item: &Item, err: &dyn std::fmt::Display) -> ReadResult {
     skip(
         item,
         SkipReason::CorruptObject,
