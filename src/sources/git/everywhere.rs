@@ -403,7 +403,13 @@ fn trace(repo: &gix::Repository, query: &Query, result: &mut Everywhere) {
     }
 
     let mut missing = Vec::new();
-    let graph = graph::walk(repo, &tips, &HashSet::new(), &mut missing);
+    let graph = graph::walk(
+        repo,
+        &tips,
+        &HashSet::new(),
+        &Default::default(),
+        &mut missing,
+    );
     for skip in missing {
         result.notes.push(skip.detail);
     }

@@ -31,13 +31,82 @@ pub(super) struct Graph {
     pub nodes: Vec<CommitNode>,
 }
 
+/// What the graph needs of a commit, decoded ahead in a pack walk.
+#[derive(Debug, Clone)]
+pub(super) struct CommitHeader {
+    tree: ObjectId,
+    parents: Vec<ObjectId>,
+    time: i64,
+}
+
+/// Decodes every commit of every pack once, in pack order and in parallel,
+/// so the graph walk does not look commits up one by one. Commits it cannot
+/// parse are left out: the walk then reads them itself and reports them.
+pub(super) struct CommitVisitor {
+    hash: gix::hash::Kind,
+    headers: std::sync::Mutex<gix::hashtable::HashMap<ObjectId, CommitHeader>>,
+}
+
+impl CommitVisitor {
+    pub fn new(hash: gix::hash::Kind) -> Self {
+        CommitVisitor {
+            hash,
+            headers: Default::default(),
+        }
+    }
+
+    /// Every commit decoded.
+    pub fn into_headers(self) -> gix::hashtable::HashMap<ObjectId, CommitHeader> {
+        self.headers
+            .into_inner()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+}
+
+impl super::pack::Visitor for CommitVisitor {
+    type State = ();
+
+    fn kind(&self) -> Kind {
+        Kind::Commit
+    }
+
+    fn wants(&self, _: &gix::oid) -> bool {
+        true
+    }
+
+    fn size_limit(&self) -> u64 {
+        0
+    }
+
+    fn visit(
+        &self,
+        id: ObjectId,
+        data: &[u8],
+        _: Option<super::pack::Derived<'_, ()>>,
+    ) -> Option<()> {
+        let commit = CommitRef::from_bytes(data, self.hash).ok()?;
+        let header = CommitHeader {
+            tree: commit.tree(),
+            parents: commit.parents().collect(),
+            time: commit.time().map(|t| t.seconds).unwrap_or(0),
+        };
+        self.headers
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .insert(id, header);
+        None
+    }
+}
+
 /// Walks parents from every commit tip. A missing or corrupt commit is
 /// recorded and the walk goes on; parents of shallow-boundary commits are not
-/// followed (they are absent by design).
+/// followed (they are absent by design). Commits in `decoded` are not read
+/// again.
 pub(super) fn walk(
     repo: &gix::Repository,
     tips: &[Tip],
     shallow: &HashSet<ObjectId>,
+    decoded: &gix::hashtable::HashMap<ObjectId, CommitHeader>,
     skipped: &mut Vec<Skipped>,
 ) -> Graph {
     let hash = repo.object_hash();
@@ -61,41 +130,27 @@ pub(super) fn walk(
             Some(child) => format!("commit {id} (parent of {child})"),
             None => format!("commit {id}"),
         };
-        // Why this commit cannot be read, if it cannot: recorded once, and
-        // the walk goes on without it.
-        let decoded = match repo.objects.try_find(&id, &mut buf) {
-            Ok(Some(data)) if data.kind == Kind::Commit => {
-                match CommitRef::from_bytes(data.data, hash) {
-                    Ok(commit) => Ok(commit),
-                    Err(err) => Err((SkipReason::CorruptObject, format!("{}: {err:#}", what()))),
+        let header = match decoded.get(&id) {
+            Some(header) => header.clone(),
+            None => match read_header(repo, id, hash, &mut buf) {
+                Ok(header) => header,
+                Err((reason, detail)) => {
+                    // Why this commit cannot be read: recorded once, and the
+                    // walk goes on without it.
+                    failed.insert(id);
+                    skipped.push(Skipped {
+                        path: "<commit>".to_string(),
+                        reason,
+                        detail: format!("{}{detail}", what()),
+                    });
+                    continue;
                 }
-            }
-            Ok(Some(data)) => Err((
-                SkipReason::CorruptObject,
-                format!("{}: expected a commit, found a {}", what(), data.kind),
-            )),
-            Ok(None) => Err((
-                SkipReason::MissingObject,
-                format!("{} is not in the repository", what()),
-            )),
-            Err(err) => Err((SkipReason::CorruptObject, format!("{}: {err:#}", what()))),
-        };
-        let commit = match decoded {
-            Ok(commit) => commit,
-            Err((reason, detail)) => {
-                failed.insert(id);
-                skipped.push(Skipped {
-                    path: "<commit>".to_string(),
-                    reason,
-                    detail,
-                });
-                continue;
-            }
+            },
         };
         let parents: Vec<ObjectId> = if shallow.contains(&id) {
             Vec::new()
         } else {
-            commit.parents().collect()
+            header.parents
         };
         for parent in parents.iter().rev() {
             stack.push((*parent, Some(id)));
@@ -103,9 +158,9 @@ pub(super) fn walk(
         index.insert(id, nodes.len() as u32);
         nodes.push(CommitNode {
             id,
-            tree: commit.tree(),
+            tree: header.tree,
             parents: Vec::new(),
-            time: commit.time().map(|t| t.seconds).unwrap_or(0),
+            time: header.time,
         });
         parent_ids.push(parents);
     }
@@ -118,6 +173,36 @@ pub(super) fn walk(
         node.parents = resolved;
     }
     Graph { nodes }
+}
+
+/// Reads one commit through the object database; on failure, why (the
+/// detail follows the commit's description).
+fn read_header(
+    repo: &gix::Repository,
+    id: ObjectId,
+    hash: gix::hash::Kind,
+    buf: &mut Vec<u8>,
+) -> Result<CommitHeader, (SkipReason, String)> {
+    match repo.objects.try_find(&id, buf) {
+        Ok(Some(data)) if data.kind == Kind::Commit => match CommitRef::from_bytes(data.data, hash)
+        {
+            Ok(commit) => Ok(CommitHeader {
+                tree: commit.tree(),
+                parents: commit.parents().collect(),
+                time: commit.time().map(|t| t.seconds).unwrap_or(0),
+            }),
+            Err(err) => Err((SkipReason::CorruptObject, format!(": {err:#}"))),
+        },
+        Ok(Some(data)) => Err((
+            SkipReason::CorruptObject,
+            format!(": expected a commit, found a {}", data.kind),
+        )),
+        Ok(None) => Err((
+            SkipReason::MissingObject,
+            " is not in the repository".to_string(),
+        )),
+        Err(err) => Err((SkipReason::CorruptObject, format!(": {err:#}"))),
+    }
 }
 
 impl Graph {

@@ -6,14 +6,16 @@
 //! Why this shape: a secret that was committed and later deleted is still in
 //! every clone, so the audit reads objects, not checkouts. Reading each blob
 //! once (not once per commit) keeps a 75 000-commit history affordable; the
-//! attribution pass decodes every tree once, oldest commit first, so the first
+//! attribution walk meets every tree once, oldest commit first, so the first
 //! commit that holds a blob is the one that introduced it.
 //!
-//! Planning ([`History::plan`]) is single-threaded: refs, the commit graph,
-//! topological order, trees. Reading ([`History::read`]) is parallel, one
-//! thread-local repository handle per worker, blobs in pack order so delta
-//! bases stay in each worker's cache. The source never calls the engine: it
-//! hands blobs and their [`Origin`] to a sink.
+//! Planning ([`History::plan`]) decodes every commit and every tree of each
+//! pack once, in pack delta order and in parallel (`pack.rs`, `graph.rs`,
+//! `forest.rs`), then walks refs, the commit graph, topological order and
+//! trees in memory. Reading ([`History::read`]) walks the packs again for the
+//! planned blobs and commit messages, in parallel; what no pack walk decodes
+//! is looked up one by one. The source never calls the engine: it hands blobs
+//! and their [`Origin`] to a sink.
 
 pub mod everywhere;
 mod forest;
@@ -242,11 +244,6 @@ pub struct Occurrence {
     pub paths: BTreeSet<String>,
 }
 
-/// Delta-base cache of each tree-walk thread, bytes. On git.git 32 MiB walks
-/// as fast as 64 or 256 MiB (measured 2026-11-24) and keeps the audit's peak
-/// well under 1 GiB.
-const PLANNING_PACK_CACHE: usize = 32 << 20;
-
 /// Pseudo-path of a commit message.
 pub const COMMIT_MESSAGE_PATH: &str = "<commit message>";
 /// Pseudo-path of an annotated tag message.
@@ -297,7 +294,7 @@ impl History {
         repo: gix::ThreadSafeRepository,
         options: &HistoryOptions,
     ) -> Result<History, GitError> {
-        let local = planning_handle(&repo);
+        let local = repo.to_thread_local();
         let mut skipped = Vec::new();
         let mut stats = HistoryStats::default();
         let shallow = refs::shallow_boundary(&local);
@@ -331,7 +328,26 @@ impl History {
             }
         };
 
-        let graph = graph::walk(&local, &tips, &shallow, &mut skipped);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(options.threads.max(1))
+            .build()
+            .ok();
+        // Commits and trees are decoded in pack order first (each once, in
+        // parallel); the walks below then read from memory.
+        let objects_dir = local.objects.store_ref().path().to_path_buf();
+        let packs = pack::pack_indexes(&objects_dir);
+        let decoded = match &pool {
+            Some(pool) => {
+                let visitor = graph::CommitVisitor::new(local.object_hash());
+                for index in &packs {
+                    pack::walk_pack(index, local.object_hash(), pool, &visitor);
+                }
+                visitor.into_headers()
+            }
+            None => Default::default(),
+        };
+        let graph = graph::walk(&local, &tips, &shallow, &decoded, &mut skipped);
+        drop(decoded);
         let order = graph.topological_order();
         let excluded = graph.ancestors(&boundary);
         let scope: Vec<u32> = order
@@ -341,16 +357,11 @@ impl History {
             .collect();
         stats.commits = scope.len() as u64;
 
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(options.threads.max(1))
-            .build()
-            .ok();
         let forest = match &pool {
             Some(pool) => {
                 let visitor = forest::TreeVisitor::new(local.object_hash());
-                let objects_dir = local.objects.store_ref().path().to_path_buf();
-                for index in pack::pack_indexes(&objects_dir) {
-                    pack::walk_pack(&index, local.object_hash(), pool, &visitor);
+                for index in &packs {
+                    pack::walk_pack(index, local.object_hash(), pool, &visitor);
                 }
                 visitor.into_forest()
             }
@@ -511,19 +522,6 @@ impl History {
             },
         }
     }
-}
-
-/// A repository handle for walking trees oldest commit first. Packs store
-/// deltas against newer versions, so a larger delta-base cache than gix's
-/// default (64 small entries) cuts the walk by about 40% on git.git.
-fn planning_handle(repo: &gix::ThreadSafeRepository) -> gix::Repository {
-    let mut local = repo.to_thread_local();
-    local.objects.set_pack_cache(|| {
-        Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
-            PLANNING_PACK_CACHE,
-        ))
-    });
-    local
 }
 
 /// Formats a git time as RFC 3339 with its own offset.

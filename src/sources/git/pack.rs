@@ -222,6 +222,10 @@ struct Frame<S> {
     next_child: usize,
 }
 
+/// Popped buffers a walk keeps for reuse: enough for the usual back-and-forth
+/// of a depth-first walk, without holding a deep chain's memory twice.
+const SPARE_BUFFERS: usize = 4;
+
 /// Decodes a delta tree depth first: every object once, from its base.
 fn walk_tree<V: Visitor>(
     root: u32,
@@ -256,7 +260,9 @@ fn walk_tree<V: Visitor>(
     let mut spare: Vec<Vec<u8>> = Vec::new();
     while let Some(top) = stack.last_mut() {
         let Some(&child) = children[top.node as usize].get(top.next_child) else {
-            if let Some(frame) = stack.pop() {
+            if let Some(frame) = stack.pop()
+                && spare.len() < SPARE_BUFFERS
+            {
                 spare.push(frame.content);
             }
             continue;
@@ -281,7 +287,9 @@ fn walk_tree<V: Visitor>(
         delta = raw;
         if applied.is_err() {
             // Left for the object database to read and report.
-            spare.push(content);
+            if spare.len() < SPARE_BUFFERS {
+                spare.push(content);
+            }
             continue;
         }
         let derived = top.state.as_ref().map(|base_state| Derived {

@@ -53,24 +53,32 @@ pub(super) fn read_all<S: Send>(history: &History, options: &ReadOptions, sink: 
         }
     };
     let items = &history.items;
-    let blobs: gix::hashtable::HashMap<ObjectId, usize> = items
-        .iter()
-        .enumerate()
-        .filter(|(_, item)| item.kind == OriginKind::Blob)
-        .map(|(i, item)| (item.object, i))
-        .collect();
     let done: Vec<AtomicBool> = items.iter().map(|_| AtomicBool::new(false)).collect();
-    let visitor = PackVisitor {
-        history,
-        options,
-        blobs: &blobs,
-        done: &done,
-        sink,
-    };
     let repo = history.repo.to_thread_local();
     let objects_dir = repo.objects.store_ref().path().to_path_buf();
-    for index in super::pack::pack_indexes(&objects_dir) {
-        super::pack::walk_pack(&index, repo.object_hash(), &pool, &visitor);
+    // Blobs, then commit messages, each in pack order.
+    for (kind, origin) in [
+        (Kind::Blob, OriginKind::Blob),
+        (Kind::Commit, OriginKind::CommitMessage),
+    ] {
+        let wanted: gix::hashtable::HashMap<ObjectId, usize> = items
+            .iter()
+            .enumerate()
+            .filter(|(_, item)| item.kind == origin)
+            .map(|(i, item)| (item.object, i))
+            .collect();
+        let visitor = PackVisitor {
+            history,
+            options,
+            kind,
+            hash: repo.object_hash(),
+            wanted: &wanted,
+            done: &done,
+            sink,
+        };
+        for index in super::pack::pack_indexes(&objects_dir) {
+            super::pack::walk_pack(&index, repo.object_hash(), &pool, &visitor);
+        }
     }
 
     let rest: Vec<&Item> = items
@@ -98,11 +106,16 @@ pub(super) fn read_all<S: Send>(history: &History, options: &ReadOptions, sink: 
     pool.broadcast(|_| work());
 }
 
-/// Hands the planned blobs a pack walk decodes to the sink, each once.
+/// Hands the planned blobs (or commit messages) a pack walk decodes to the
+/// sink, each once.
 struct PackVisitor<'a, 's, S> {
     history: &'a History,
     options: &'a ReadOptions,
-    blobs: &'a gix::hashtable::HashMap<ObjectId, usize>,
+    /// Blob or commit.
+    kind: Kind,
+    hash: gix::hash::Kind,
+    /// Planned items of that kind, by object id.
+    wanted: &'a gix::hashtable::HashMap<ObjectId, usize>,
     done: &'a [AtomicBool],
     sink: &'a Sink<'s, S>,
 }
@@ -111,15 +124,18 @@ impl<S: Send> super::pack::Visitor for PackVisitor<'_, '_, S> {
     type State = S;
 
     fn kind(&self) -> gix::objs::Kind {
-        Kind::Blob
+        self.kind
     }
 
     fn size_limit(&self) -> u64 {
-        self.options.max_file_size
+        match self.kind {
+            Kind::Blob => self.options.max_file_size,
+            _ => 0,
+        }
     }
 
     fn wants(&self, id: &gix::oid) -> bool {
-        self.blobs
+        self.wanted
             .get(id)
             .is_some_and(|&i| !self.done[i].load(Ordering::Relaxed))
     }
@@ -130,7 +146,15 @@ impl<S: Send> super::pack::Visitor for PackVisitor<'_, '_, S> {
         data: &[u8],
         derived: Option<super::pack::Derived<'_, S>>,
     ) -> Option<S> {
-        let &index = self.blobs.get(&id)?;
+        let &index = self.wanted.get(&id)?;
+        let (content, derived): (&[u8], _) = if self.kind == Kind::Commit {
+            // A commit that does not parse is left for the one-by-one
+            // reader, which reports it.
+            let commit = CommitRef::from_bytes(data, self.hash).ok()?;
+            (commit.message.as_ref(), None)
+        } else {
+            (data, derived)
+        };
         if self.done[index].swap(true, Ordering::Relaxed) {
             return None;
         }
@@ -139,9 +163,11 @@ impl<S: Send> super::pack::Visitor for PackVisitor<'_, '_, S> {
         // The walk decodes nothing over the size limit (`size_limit`).
         let blob = GitItem::Blob(BlobRef {
             path: &item.path,
-            data,
+            data: content,
         });
-        (self.sink)(blob, &origin, derived)
+        let state = (self.sink)(blob, &origin, derived);
+        // A message is not a commit's bytes: nothing to hand a delta child.
+        state.filter(|_| self.kind == Kind::Blob)
     }
 }
 
