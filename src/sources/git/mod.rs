@@ -272,6 +272,8 @@ pub struct History {
     items: Vec<Item>,
     /// Every tree of the plan, for the occurrence pass.
     tree_index: forest::Trees,
+    /// The packs, opened once for planning and reading.
+    packs: Vec<pack::Pack>,
     tags: Vec<TagInfo>,
     stats: HistoryStats,
     /// Objects that could not be read while planning.
@@ -334,13 +336,12 @@ impl History {
             .ok();
         // Commits and trees are decoded in pack order first (each once, in
         // parallel); the walks below then read from memory.
-        let objects_dir = local.objects.store_ref().path().to_path_buf();
-        let packs = pack::pack_indexes(&objects_dir);
+        let packs = pack::open_packs(local.objects.store_ref().path(), local.object_hash());
         let decoded = match &pool {
             Some(pool) => {
                 let visitor = graph::CommitVisitor::new(local.object_hash());
-                for index in &packs {
-                    pack::walk_pack(index, local.object_hash(), pool, &visitor);
+                for pack in &packs {
+                    pack::walk_pack(pack, pool, &visitor);
                 }
                 visitor.into_headers()
             }
@@ -360,8 +361,8 @@ impl History {
         let forest = match &pool {
             Some(pool) => {
                 let visitor = forest::TreeVisitor::new(local.object_hash());
-                for index in &packs {
-                    pack::walk_pack(index, local.object_hash(), pool, &visitor);
+                for pack in &packs {
+                    pack::walk_pack(pack, pool, &visitor);
                 }
                 visitor.into_forest()
             }
@@ -422,7 +423,6 @@ impl History {
             reachable: true,
         }));
         stats.tags = tags.len() as u64;
-        read::sort_by_location(&local, &mut items);
 
         if stats.shallow {
             stats.notes.push(format!(
@@ -446,6 +446,7 @@ impl History {
             scope,
             items,
             tree_index,
+            packs,
             tags,
             stats,
             skipped,

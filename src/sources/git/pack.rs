@@ -66,7 +66,7 @@ pub(super) trait Visitor: Sync {
 }
 
 /// The pack files of an objects directory, sorted by name.
-pub(super) fn pack_indexes(objects_dir: &Path) -> Vec<PathBuf> {
+fn pack_indexes(objects_dir: &Path) -> Vec<PathBuf> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(objects_dir.join("pack"))
         .map(|entries| {
             entries
@@ -79,60 +79,88 @@ pub(super) fn pack_indexes(objects_dir: &Path) -> Vec<PathBuf> {
     paths
 }
 
+/// No delta base.
+const NO_PARENT: u32 = u32::MAX;
+
 /// An entry of one pack, in pack order.
 struct Node {
-    id: ObjectId,
     offset: u64,
-    /// The delta base, as an index into the pack's nodes.
-    parent: Option<u32>,
-    /// Whether the object is of the visitor's kind (for deltas: whether its
-    /// chain ends in one).
-    walked: bool,
-    /// Whether it or something derived from it is wanted.
-    needed: bool,
+    /// Where its id is in the pack index.
+    index_entry: u32,
+    /// The delta base, as an index into the pack's nodes (`NO_PARENT`: none).
+    parent: u32,
+    /// The kind of object it is (for deltas: the kind its chain ends in).
+    kind: Kind,
 }
 
-/// Visits every wanted object of the pack whose index is `index_path`, each
-/// delta tree on one of `pool`'s threads. Returns quietly when the pack
-/// cannot be read: its objects are then read the slow way, which reports why.
-pub(super) fn walk_pack<V: Visitor>(
-    index_path: &Path,
-    hash: gix::hash::Kind,
-    pool: &rayon::ThreadPool,
-    visitor: &V,
-) {
-    let Ok(index) = pack::index::File::at(index_path, hash) else {
-        return;
-    };
-    let Ok(data) = pack::data::File::at(index_path.with_extension("pack"), hash) else {
-        return;
-    };
-    let Some((nodes, children)) = plan(&index, &data, visitor) else {
-        return;
-    };
-    let roots: Vec<u32> = (0..nodes.len() as u32)
-        .filter(|&i| {
-            let node = &nodes[i as usize];
-            node.walked && node.needed && node.parent.is_none()
+/// One pack, opened and its delta forest read once for every walk of an
+/// audit: reading 400k entry headers costs a tenth of a second, and mapping
+/// the pack afresh for each walk would fault all of it in again.
+pub(super) struct Pack {
+    index: pack::index::File,
+    data: pack::data::File,
+    nodes: Vec<Node>,
+}
+
+impl std::fmt::Debug for Pack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pack")
+            .field("path", &self.data.path())
+            .field("objects", &self.nodes.len())
+            .finish()
+    }
+}
+
+impl Pack {
+    fn id(&self, node: &Node) -> &gix::oid {
+        self.index.oid_at_index(node.index_entry)
+    }
+
+    /// Where `id` is stored in this pack, if it is.
+    pub(super) fn offset_of(&self, id: &gix::oid) -> Option<u64> {
+        self.index
+            .lookup(id)
+            .map(|entry| self.index.pack_offset_at_index(entry))
+    }
+}
+
+/// Every pack of an objects directory that can be read. A pack that cannot
+/// be opened or whose headers do not add up is left out: its objects are then
+/// read the slow way, which reports why.
+pub(super) fn open_packs(objects_dir: &Path, hash: gix::hash::Kind) -> Vec<Pack> {
+    pack_indexes(objects_dir)
+        .iter()
+        .filter_map(|index_path| {
+            let index = pack::index::File::at(index_path, hash).ok()?;
+            let data = pack::data::File::at(index_path.with_extension("pack"), hash).ok()?;
+            let nodes = read_forest(&index, &data)?;
+            Some(Pack { index, data, nodes })
         })
+        .collect()
+}
+
+/// Visits every wanted object of `pack`, each delta tree on one of `pool`'s
+/// threads.
+pub(super) fn walk_pack<V: Visitor>(pack: &Pack, pool: &rayon::ThreadPool, visitor: &V) {
+    let (needed, children) = plan(pack, visitor);
+    let roots: Vec<u32> = (0..pack.nodes.len() as u32)
+        .filter(|&i| needed[i as usize] && pack.nodes[i as usize].parent == NO_PARENT)
         .collect();
     pool.install(|| {
         use rayon::prelude::*;
         roots
             .par_iter()
             .with_max_len(1)
-            .for_each(|&root| walk_tree(root, &nodes, &children, &data, visitor));
+            .for_each(|&root| walk_tree(root, pack, &children, visitor));
     });
 }
 
-/// Reads every entry header: the delta forest of the pack, restricted to the
-/// objects that are wanted and their bases. `None` if the pack is inconsistent.
-fn plan<V: Visitor>(
-    index: &pack::index::File,
-    data: &pack::data::File,
-    visitor: &V,
-) -> Option<(Vec<Node>, Vec<Vec<u32>>)> {
-    let mut entries: Vec<(u64, ObjectId)> = index.iter().map(|e| (e.pack_offset, e.oid)).collect();
+/// Reads every entry header: the delta forest of the pack. `None` if the
+/// pack is inconsistent.
+fn read_forest(index: &pack::index::File, data: &pack::data::File) -> Option<Vec<Node>> {
+    let mut entries: Vec<(u64, u32)> = (0..index.num_objects())
+        .map(|i| (index.pack_offset_at_index(i), i))
+        .collect();
     entries.sort_unstable_by_key(|(offset, _)| *offset);
     let position = |offset: u64| -> Option<u32> {
         entries
@@ -140,77 +168,81 @@ fn plan<V: Visitor>(
             .ok()
             .map(|i| i as u32)
     };
-    let walked = visitor.kind();
     let mut nodes: Vec<Node> = Vec::with_capacity(entries.len());
-    // For each node: Some(is the visitor's kind) once known; deltas learn it
-    // from their base.
-    let mut known: Vec<Option<bool>> = Vec::with_capacity(entries.len());
-    for &(offset, id) in &entries {
+    // For each node: its kind once known; deltas learn it from their base.
+    let mut known: Vec<Option<Kind>> = Vec::with_capacity(entries.len());
+    for &(offset, index_entry) in &entries {
         let entry = data.entry(offset).ok()?;
         let (parent, kind) = match entry.header {
-            pack::data::entry::Header::Blob => (None, Some(walked == Kind::Blob)),
-            pack::data::entry::Header::Tree => (None, Some(walked == Kind::Tree)),
-            pack::data::entry::Header::Commit => (None, Some(walked == Kind::Commit)),
-            pack::data::entry::Header::Tag => (None, Some(walked == Kind::Tag)),
+            pack::data::entry::Header::Blob => (NO_PARENT, Some(Kind::Blob)),
+            pack::data::entry::Header::Tree => (NO_PARENT, Some(Kind::Tree)),
+            pack::data::entry::Header::Commit => (NO_PARENT, Some(Kind::Commit)),
+            pack::data::entry::Header::Tag => (NO_PARENT, Some(Kind::Tag)),
             pack::data::entry::Header::OfsDelta { base_distance } => {
                 let base =
                     pack::data::entry::Header::verified_base_pack_offset(offset, base_distance)?;
-                (Some(position(base)?), None)
+                (position(base)?, None)
             }
             pack::data::entry::Header::RefDelta { base_id } => {
                 let base = index
                     .lookup(base_id)
                     .map(|i| index.pack_offset_at_index(i))?;
-                (Some(position(base)?), None)
+                (position(base)?, None)
             }
         };
         nodes.push(Node {
-            id,
             offset,
+            index_entry,
             parent,
-            walked: false,
-            needed: false,
+            kind: Kind::Blob,
         });
         known.push(kind);
     }
     // Resolve each delta's kind from its chain (ref deltas may point forward).
+    let mut chain = Vec::new();
     for i in 0..nodes.len() {
-        let mut chain = Vec::new();
+        chain.clear();
         let mut at = i;
         let kind = loop {
             if let Some(kind) = known[at] {
                 break kind;
             }
             chain.push(at);
-            if chain.len() > nodes.len() {
+            if chain.len() > nodes.len() || nodes[at].parent == NO_PARENT {
                 return None; // a cycle: not a valid pack
             }
-            at = nodes[at].parent? as usize;
+            at = nodes[at].parent as usize;
         };
-        for c in chain {
+        for &c in &chain {
             known[c] = Some(kind);
         }
-        nodes[i].walked = kind;
+        nodes[i].kind = kind;
     }
+    Some(nodes)
+}
+
+/// The part of the forest one walk decodes: which nodes are wanted or a
+/// base of a wanted one, and the children of each along those paths.
+fn plan<V: Visitor>(pack: &Pack, visitor: &V) -> (Vec<bool>, Vec<Vec<u32>>) {
+    let nodes = &pack.nodes;
+    let walked = visitor.kind();
+    let mut needed = vec![false; nodes.len()];
     let mut children: Vec<Vec<u32>> = vec![Vec::new(); nodes.len()];
     for i in 0..nodes.len() {
-        if !nodes[i].walked || !visitor.wants(&nodes[i].id) {
+        if nodes[i].kind != walked || !visitor.wants(pack.id(&nodes[i])) {
             continue;
         }
-        let mut at = Some(i as u32);
-        while let Some(n) = at {
-            let node = &mut nodes[n as usize];
-            if node.needed {
-                break;
+        let mut at = i as u32;
+        while at != NO_PARENT && !needed[at as usize] {
+            needed[at as usize] = true;
+            let parent = nodes[at as usize].parent;
+            if parent != NO_PARENT {
+                children[parent as usize].push(at);
             }
-            node.needed = true;
-            at = node.parent;
-            if let Some(parent) = at {
-                children[parent as usize].push(n);
-            }
+            at = parent;
         }
     }
-    Some((nodes, children))
+    (needed, children)
 }
 
 /// One object of a delta tree being walked, with its content kept for its
@@ -227,13 +259,8 @@ struct Frame<S> {
 const SPARE_BUFFERS: usize = 4;
 
 /// Decodes a delta tree depth first: every object once, from its base.
-fn walk_tree<V: Visitor>(
-    root: u32,
-    nodes: &[Node],
-    children: &[Vec<u32>],
-    data: &pack::data::File,
-    visitor: &V,
-) {
+fn walk_tree<V: Visitor>(root: u32, pack: &Pack, children: &[Vec<u32>], visitor: &V) {
+    let (nodes, data) = (&pack.nodes, &pack.data);
     let limit = visitor.size_limit();
     let mut inflate = gix::zlib::Inflate::default();
     let mut delta = Vec::new();
@@ -246,7 +273,7 @@ fn walk_tree<V: Visitor>(
     ) else {
         return;
     };
-    let state = visit(visitor, &nodes[root as usize], &content, None);
+    let state = visit(visitor, pack.id(&nodes[root as usize]), &content, None);
     let mut stack = vec![Frame {
         node: root,
         content,
@@ -297,7 +324,7 @@ fn walk_tree<V: Visitor>(
             copies: &copies,
             base_state,
         });
-        let state = visit(visitor, &nodes[child as usize], &content, derived);
+        let state = visit(visitor, pack.id(&nodes[child as usize]), &content, derived);
         stack.push(Frame {
             node: child,
             content,
@@ -309,12 +336,12 @@ fn walk_tree<V: Visitor>(
 
 fn visit<V: Visitor>(
     visitor: &V,
-    node: &Node,
+    id: &gix::oid,
     content: &[u8],
     derived: Option<Derived<'_, V::State>>,
 ) -> Option<V::State> {
-    if visitor.wants(&node.id) {
-        visitor.visit(node.id, content, derived)
+    if visitor.wants(id) {
+        visitor.visit(id.to_owned(), content, derived)
     } else {
         None
     }

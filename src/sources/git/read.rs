@@ -55,7 +55,6 @@ pub(super) fn read_all<S: Send>(history: &History, options: &ReadOptions, sink: 
     let items = &history.items;
     let done: Vec<AtomicBool> = items.iter().map(|_| AtomicBool::new(false)).collect();
     let repo = history.repo.to_thread_local();
-    let objects_dir = repo.objects.store_ref().path().to_path_buf();
     // Blobs, then commit messages, each in pack order.
     for (kind, origin) in [
         (Kind::Blob, OriginKind::Blob),
@@ -76,17 +75,18 @@ pub(super) fn read_all<S: Send>(history: &History, options: &ReadOptions, sink: 
             done: &done,
             sink,
         };
-        for index in super::pack::pack_indexes(&objects_dir) {
-            super::pack::walk_pack(&index, repo.object_hash(), &pool, &visitor);
+        for pack in &history.packs {
+            super::pack::walk_pack(pack, &pool, &visitor);
         }
     }
 
-    let rest: Vec<&Item> = items
+    let mut rest: Vec<&Item> = items
         .iter()
         .zip(&done)
         .filter(|(_, done)| !done.load(Ordering::Relaxed))
         .map(|(item, _)| item)
         .collect();
+    sort_by_location(history, &mut rest);
     let next = AtomicUsize::new(0);
     let work = || {
         let repo = history.repo.to_thread_local();
@@ -260,40 +260,23 @@ fn corrupt(item: &Item, err: &dyn std::fmt::Display) -> ReadResult {
     )
 }
 
-/// Sorts items by where they are stored (pack, then offset; loose objects and
-/// alternates last), so workers read packs front to back and reuse delta
-/// bases. Reads the pack indexes directly: gix's `location_by_oid` inflates
-/// each entry, which costs more than the sort saves.
-pub(super) fn sort_by_location(repo: &gix::Repository, items: &mut [Item]) {
-    let pack_dir = repo.objects.store_ref().path().join("pack");
-    let mut index_paths: Vec<std::path::PathBuf> = std::fs::read_dir(&pack_dir)
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|ext| ext == "idx"))
-                .collect()
-        })
-        .unwrap_or_default();
-    index_paths.sort();
-    let indexes: Vec<gix::odb::pack::index::File> = index_paths
-        .iter()
-        .filter_map(|path| gix::odb::pack::index::File::at(path, repo.object_hash()).ok())
-        .collect();
-    if indexes.is_empty() {
+/// Sorts the items left for one-by-one reading by where they are stored
+/// (pack, then offset; loose objects and alternates last), so workers read
+/// packs front to back and reuse delta bases. Looks ids up in the pack
+/// indexes directly: gix's `location_by_oid` inflates each entry, which costs
+/// more than the sort saves.
+fn sort_by_location(history: &History, items: &mut [&Item]) {
+    if history.packs.is_empty() {
         return;
     }
-    let key = |id: &ObjectId| {
-        indexes
+    items.sort_by_cached_key(|item| {
+        history
+            .packs
             .iter()
             .enumerate()
-            .find_map(|(n, index)| {
-                index
-                    .lookup(id)
-                    .map(|entry| (n, index.pack_offset_at_index(entry)))
-            })
+            .find_map(|(n, pack)| pack.offset_of(&item.object).map(|offset| (n, offset)))
             .unwrap_or((usize::MAX, 0))
-    };
-    items.sort_by_cached_key(|item| key(&item.object));
+    });
 }
 
 /// Every blob in the object database (packs, loose, alternates) that is not
