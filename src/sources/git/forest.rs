@@ -203,14 +203,6 @@ impl Visitor for TreeVisitor {
         Kind::Tree
     }
 
-    fn wants(&self, _: &gix::oid) -> bool {
-        true
-    }
-
-    fn size_limit(&self) -> u64 {
-        0
-    }
-
     fn visit(
         &self,
         id: ObjectId,

@@ -70,14 +70,6 @@ impl super::pack::Visitor for CommitVisitor {
         Kind::Commit
     }
 
-    fn wants(&self, _: &gix::oid) -> bool {
-        true
-    }
-
-    fn size_limit(&self) -> u64 {
-        0
-    }
-
     fn visit(
         &self,
         id: ObjectId,

@@ -340,9 +340,7 @@ impl History {
         let decoded = match &pool {
             Some(pool) => {
                 let visitor = graph::CommitVisitor::new(local.object_hash());
-                for pack in &packs {
-                    pack::walk_pack(pack, pool, &visitor);
-                }
+                pack::walk_packs(&packs, pool, &visitor);
                 visitor.into_headers()
             }
             None => Default::default(),
@@ -361,9 +359,7 @@ impl History {
         let forest = match &pool {
             Some(pool) => {
                 let visitor = forest::TreeVisitor::new(local.object_hash());
-                for pack in &packs {
-                    pack::walk_pack(pack, pool, &visitor);
-                }
+                pack::walk_packs(&packs, pool, &visitor);
                 visitor.into_forest()
             }
             // No threads to be had: every tree is read one by one below.

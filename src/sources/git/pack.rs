@@ -49,13 +49,17 @@ pub(super) trait Visitor: Sync {
     /// The one kind of object this walk visits (git deltas never cross kinds).
     fn kind(&self) -> gix::objs::Kind;
     /// Whether this object is to be visited; the walk decodes only objects
-    /// that are wanted or that a wanted one is derived from.
-    fn wants(&self, id: &gix::oid) -> bool;
+    /// that are wanted or that a wanted one is derived from. Default: all.
+    fn wants(&self, _id: &gix::oid) -> bool {
+        true
+    }
     /// Objects larger than this many bytes (0: no limit) are not decoded,
     /// nor anything derived from them: the one-by-one reader then reports
     /// the wanted ones as too large from their headers, so no object larger
-    /// than the limit is ever held in memory by the walk.
-    fn size_limit(&self) -> u64;
+    /// than the limit is ever held in memory by the walk. Default: none.
+    fn size_limit(&self) -> u64 {
+        0
+    }
     /// Visits one wanted object (each id at most once per walk).
     fn visit(
         &self,
@@ -139,9 +143,15 @@ pub(super) fn open_packs(objects_dir: &Path, hash: gix::hash::Kind) -> Vec<Pack>
         .collect()
 }
 
-/// Visits every wanted object of `pack`, each delta tree on one of `pool`'s
-/// threads.
-pub(super) fn walk_pack<V: Visitor>(pack: &Pack, pool: &rayon::ThreadPool, visitor: &V) {
+/// Visits every wanted object of every pack in `packs`, each delta tree on
+/// one of `pool`'s threads.
+pub(super) fn walk_packs<V: Visitor>(packs: &[Pack], pool: &rayon::ThreadPool, visitor: &V) {
+    for pack in packs {
+        walk_pack(pack, pool, visitor);
+    }
+}
+
+fn walk_pack<V: Visitor>(pack: &Pack, pool: &rayon::ThreadPool, visitor: &V) {
     let (needed, children) = plan(pack, visitor);
     let roots: Vec<u32> = (0..pack.nodes.len() as u32)
         .filter(|&i| needed[i as usize] && pack.nodes[i as usize].parent == NO_PARENT)

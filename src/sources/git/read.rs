@@ -75,9 +75,7 @@ pub(super) fn read_all<S: Send>(history: &History, options: &ReadOptions, sink: 
             done: &done,
             sink,
         };
-        for pack in &history.packs {
-            super::pack::walk_pack(pack, &pool, &visitor);
-        }
+        super::pack::walk_packs(&history.packs, &pool, &visitor);
     }
 
     let mut rest: Vec<&Item> = items
