@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::confined::{MAX_BASELINE_BYTES, MAX_POLICY_BYTES, Trust};
 use crate::finding::Finding;
 
 /// The name of the ignore file looked for at the root of what is scanned.
@@ -26,14 +27,9 @@ pub const IGNORE_FILE_NAME: &str = ".secretgateignore";
 /// Why an allow list could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum AllowError {
-    /// The file could not be read.
-    #[error("cannot read {path}: {source}")]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
+    /// The file could not be read, or may not be.
+    #[error(transparent)]
+    File(#[from] crate::confined::ReadError),
     /// A line of the ignore file is not `FINGERPRINT [PATH] [# reason]`.
     #[error(
         "{path}:{line}: {reason}; expected `FINGERPRINT [PATH] [# reason]` (the fingerprint is the 32-hex `fingerprint` of a finding)"
@@ -87,27 +83,31 @@ pub struct Suppressed {
     pub ignored: u64,
     /// Findings present in the baseline.
     pub baseline: u64,
+    /// Distinct secrets the engine dropped only because a config raised a
+    /// rule's entropy floor above its rule file's.
+    pub entropy_floor: u64,
+    /// Distinct secrets the engine dropped only because a config's extra
+    /// rule file declared them public values.
+    pub public_values: u64,
     /// Ignore entries that matched nothing (listed with `--report-unused-ignores`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unused_ignores: Option<Vec<IgnoreEntry>>,
 }
 
 impl AllowList {
-    /// Reads an ignore file and a baseline; either may be absent.
+    /// Reads an ignore file and a baseline, each with who named it; either
+    /// may be absent.
     pub fn load(
-        ignore_file: Option<&Path>,
-        baseline: Option<&Path>,
+        ignore_file: Option<&(PathBuf, Trust)>,
+        baseline: Option<&(PathBuf, Trust)>,
     ) -> Result<AllowList, AllowError> {
         let mut list = AllowList::default();
-        if let Some(path) = ignore_file {
-            let text = std::fs::read_to_string(path).map_err(|source| AllowError::Read {
-                path: path.to_path_buf(),
-                source,
-            })?;
+        if let Some((path, trust)) = ignore_file {
+            let text = crate::confined::read_text(path, MAX_POLICY_BYTES, trust)?;
             list.ignores = parse_ignore_file(path, &text)?;
         }
-        if let Some(path) = baseline {
-            list.baseline = read_baseline(path)?;
+        if let Some((path, trust)) = baseline {
+            list.baseline = read_baseline(path, trust)?;
         }
         Ok(list)
     }
@@ -189,7 +189,10 @@ fn parse_ignore_file(path: &Path, text: &str) -> Result<Vec<IgnoreEntry>, AllowE
         }
         let entry_path = fields.next().map(str::to_string);
         if let Some(extra) = fields.next() {
-            return Err(syntax(format!("unexpected `{extra}` after the path")));
+            return Err(syntax(format!(
+                "unexpected `{}` after the path",
+                shown_token(extra)
+            )));
         }
         entries.push(IgnoreEntry {
             fingerprint: fingerprint.to_ascii_lowercase(),
@@ -201,11 +204,8 @@ fn parse_ignore_file(path: &Path, text: &str) -> Result<Vec<IgnoreEntry>, AllowE
     Ok(entries)
 }
 
-fn read_baseline(path: &Path) -> Result<HashSet<String>, AllowError> {
-    let text = std::fs::read(path).map_err(|source| AllowError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+fn read_baseline(path: &Path, trust: &Trust) -> Result<HashSet<String>, AllowError> {
+    let text = crate::confined::read_bytes(path, MAX_BASELINE_BYTES, trust)?;
     let bad = |reason: String| AllowError::Baseline {
         path: path.to_path_buf(),
         reason,
@@ -228,17 +228,19 @@ fn read_baseline(path: &Path) -> Result<HashSet<String>, AllowError> {
 
 /// What an error message may show of a malformed ignore-file token: people
 /// paste the secret itself there by mistake, and the message must not print
-/// it back (to a CI log, say). Short tokens are typos and shown whole.
+/// it back (to a CI log, say), so it is redacted like any secret; the line
+/// number and the length say which token it is.
 fn shown_token(token: &str) -> String {
-    if token.chars().count() <= 40 {
-        token.to_string()
+    let count = token.chars().count();
+    let hint = if count > 40 {
+        "; is this the secret itself rather than its fingerprint?"
     } else {
-        format!(
-            "{}… ({} characters; is this the secret itself rather than its fingerprint?)",
-            token.chars().take(8).collect::<String>(),
-            token.chars().count()
-        )
-    }
+        ""
+    };
+    format!(
+        "{} ({count} characters{hint})",
+        crate::redact::printable(&crate::redact::redact(token))
+    )
 }
 
 #[cfg(test)]

@@ -12,8 +12,10 @@
 //! baseline = "secretgate-baseline.json"           # an accepted earlier report
 //! ```
 //!
-//! Everything the file turns off is listed in every report's summary, so a
-//! config cannot quietly disable scanning.
+//! Everything the file changes about detection is listed in every report's
+//! summary (`summary.config`, and the human output), so a config cannot
+//! quietly disable scanning. A repository's own config may read only regular
+//! files inside the repository (see [`crate::confined`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -21,6 +23,7 @@ use std::path::{Path, PathBuf};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::{Deserialize, Serialize};
 
+use crate::confined::{MAX_POLICY_BYTES, ReadError, Trust};
 use crate::rules::RuleSet;
 
 /// The file name looked for at the root of what is scanned.
@@ -29,20 +32,16 @@ pub const CONFIG_FILE_NAME: &str = ".secretgate.toml";
 /// Why the configuration cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    /// The file could not be read.
-    #[error("cannot read {path}: {source}")]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
+    /// The file could not be read, or may not be.
+    #[error(transparent)]
+    File(#[from] ReadError),
     /// The file is not valid TOML or has unknown keys.
     #[error("{path}: {message}")]
     Syntax {
         /// The file.
         path: PathBuf,
-        /// The parser's message, with line, column and key.
+        /// The parser's message, with line, column and key; values are
+        /// never quoted but redacted.
         message: String,
     },
     /// A value is wrong.
@@ -91,6 +90,8 @@ struct AllowSyntax {
 pub struct RepoConfig {
     /// The file it came from.
     pub path: PathBuf,
+    /// Who named it: the files it names are read under the same trust.
+    pub trust: Trust,
     /// Extra rule files, resolved against the config's directory.
     pub extra_rules: Vec<PathBuf>,
     /// Rule ids turned off.
@@ -105,7 +106,7 @@ pub struct RepoConfig {
     allowed: GlobSet,
 }
 
-/// What a config changed, as every report shows it.
+/// What a config changed about detection, as every report shows it.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ConfigSummary {
     /// The config file, when one was used.
@@ -114,16 +115,58 @@ pub struct ConfigSummary {
     pub disabled_rules: Vec<String>,
     /// Path globs whose findings it accepts.
     pub allowed_paths: Vec<String>,
+    /// Rule files and directories it added (`[rules] extra`).
+    pub extra_rules: Vec<String>,
+    /// Entropy floors it set, with the rule file's own.
+    pub entropy: Vec<EntropyFloor>,
+    /// Values its extra rule files declare public (never reported), beyond
+    /// those the other rules declare. Redacted in redacted reports.
+    pub public_values: Vec<String>,
+    /// The baseline it names, when used (`--baseline` takes precedence).
+    pub baseline: Option<String>,
+    /// Whether anything above can remove findings: disabled rules, a raised
+    /// entropy floor, public values, allowed paths or a baseline.
+    pub weakens_detection: bool,
+}
+
+/// One `[rules] entropy` entry.
+#[derive(Debug, Clone, Serialize)]
+pub struct EntropyFloor {
+    /// The rule id.
+    pub rule: String,
+    /// The config's floor, bits per byte.
+    pub floor: f64,
+    /// The floor the rule file sets, if any.
+    pub rule_floor: Option<f64>,
+    /// Whether the config's floor is above the rule file's (or the rule has
+    /// none): secrets the rule would report are dropped.
+    pub weakens: bool,
+}
+
+impl ConfigSummary {
+    /// The same, with public values redacted.
+    pub fn redacted(&self) -> ConfigSummary {
+        let mut copy = self.clone();
+        for value in &mut copy.public_values {
+            *value = crate::redact::redact(value);
+        }
+        copy
+    }
+
+    /// Whether the config changed anything about detection.
+    pub fn changes_anything(&self) -> bool {
+        self.weakens_detection || !self.extra_rules.is_empty() || !self.entropy.is_empty()
+    }
 }
 
 impl RepoConfig {
-    /// Reads and checks a config file.
-    pub fn load(path: &Path) -> Result<RepoConfig, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        RepoConfig::parse(path, &text)
+    /// Reads and checks a config file named under `trust`; the files it
+    /// names are read under the same trust.
+    pub fn load(path: &Path, trust: Trust) -> Result<RepoConfig, ConfigError> {
+        let text = crate::confined::read_text(path, MAX_POLICY_BYTES, &trust)?;
+        let mut config = RepoConfig::parse(path, &text)?;
+        config.trust = trust;
+        Ok(config)
     }
 
     /// Checks config text as if read from `path` (relative paths in it resolve
@@ -132,7 +175,7 @@ impl RepoConfig {
     pub fn parse(path: &Path, text: &str) -> Result<RepoConfig, ConfigError> {
         let syntax: ConfigSyntax = toml::from_str(text).map_err(|err| ConfigError::Syntax {
             path: path.to_path_buf(),
-            message: err.to_string().trim_end().to_string(),
+            message: crate::redact::toml_error(text, &err),
         })?;
         let value_error = |key: &str, reason: String| ConfigError::Value {
             path: path.to_path_buf(),
@@ -161,6 +204,7 @@ impl RepoConfig {
         let base = path.parent().unwrap_or(Path::new("."));
         Ok(RepoConfig {
             path: path.to_path_buf(),
+            trust: Trust::User,
             extra_rules: syntax.rules.extra.iter().map(|p| base.join(p)).collect(),
             disabled_rules: syntax.rules.disable,
             entropy: syntax.rules.entropy,
@@ -197,7 +241,7 @@ impl RepoConfig {
             .retain(|r| !self.disabled_rules.contains(&r.id));
         for rule in &mut rules.rules {
             if let Some(&floor) = self.entropy.get(&rule.id) {
-                rule.min_entropy = Some(floor);
+                rule.config_entropy = Some(floor);
             }
         }
         Ok(())
@@ -208,12 +252,49 @@ impl RepoConfig {
         self.allowed.is_match(path)
     }
 
-    /// What this config changed, for the report.
+    /// What this config changed, from the config alone (rule files' own
+    /// floors unknown, every floor counted as weakening).
     pub fn summary(&self) -> ConfigSummary {
+        self.summary_for(&RuleSet::default(), self.baseline.as_deref())
+    }
+
+    /// What this config changed about `rules` (loaded with it and after
+    /// [`RepoConfig::apply_to_rules`]), with `baseline` the config's baseline
+    /// when it is the one used.
+    pub fn summary_for(&self, rules: &RuleSet, baseline: Option<&Path>) -> ConfigSummary {
+        let entropy: Vec<EntropyFloor> = self
+            .entropy
+            .iter()
+            .map(|(id, &floor)| {
+                let rule_floor = rules.rule(id).and_then(|r| r.min_entropy);
+                EntropyFloor {
+                    rule: id.clone(),
+                    floor,
+                    rule_floor,
+                    weakens: rule_floor.is_none_or(|own| floor > own),
+                }
+            })
+            .collect();
+        let public_values = rules.config_public_values.clone();
+        let baseline = baseline.map(crate::sources::display_path);
+        let weakens_detection = !self.disabled_rules.is_empty()
+            || entropy.iter().any(|e| e.weakens)
+            || !public_values.is_empty()
+            || !self.allowed_paths.is_empty()
+            || baseline.is_some();
         ConfigSummary {
             file: Some(crate::sources::display_path(&self.path)),
             disabled_rules: self.disabled_rules.clone(),
             allowed_paths: self.allowed_paths.clone(),
+            extra_rules: self
+                .extra_rules
+                .iter()
+                .map(|p| crate::sources::display_path(p))
+                .collect(),
+            entropy,
+            public_values,
+            baseline,
+            weakens_detection,
         }
     }
 }

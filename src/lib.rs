@@ -9,9 +9,12 @@
 pub mod allow;
 pub mod cli;
 pub mod config;
+pub mod confined;
 pub mod engine;
 pub mod finding;
+pub mod outfile;
 pub mod pipeline;
+pub mod redact;
 pub mod report;
 pub mod rules;
 pub mod sources;

@@ -518,6 +518,7 @@ mod tests {
         let rules = RuleSet::load(&RuleSources {
             builtin: true,
             paths: Vec::new(),
+            config: None,
         })
         .unwrap();
         Engine::new(rules).unwrap()
@@ -615,6 +616,7 @@ mod tests {
         let rules = RuleSet::load(&RuleSources {
             builtin: true,
             paths: Vec::new(),
+            config: None,
         })
         .unwrap();
         let engine = Engine::new(rules).unwrap();

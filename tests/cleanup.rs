@@ -211,9 +211,13 @@ fn readme_cleanup_with_filter_repo_leaves_nothing() -> TestResult {
     // The secret starts at BEGIN; the indentation of later lines is in it.
     let pem_secret = pem.trim_start().to_string();
 
-    // A user rule, outside the repository, through the repository's config.
-    std::fs::write(ws.outside("frob.toml"), FROB_RULE)?;
-    ws.write(".secretgate.toml", "[rules]\nextra = [\"../frob.toml\"]\n");
+    // A user rule through the repository's config (which may name only
+    // files inside the repository); its own example is accepted there.
+    ws.write("security/frob.toml", FROB_RULE);
+    ws.write(
+        ".secretgate.toml",
+        "[rules]\nextra = [\"security/frob.toml\"]\n[allow]\npaths = [\"security/**\"]\n",
+    );
     ws.write("README.md", "hello\n");
     ws.write("app.env", env_line(&in_head));
     ws.write("config/tls.yaml", format!("tls_key: |\n{pem}\n"));

@@ -54,7 +54,7 @@ fuzz_target!(|data: &[u8]| {
         Ok(config) => config,
         Err(err) => {
             assert!(
-                !matches!(err, ConfigError::Read { .. }),
+                !matches!(err, ConfigError::File(_)),
                 "parse read a file"
             );
             assert!(!err.to_string().is_empty());

@@ -27,6 +27,7 @@ static ENGINE: LazyLock<Engine> = LazyLock::new(|| {
     let sources = RuleSources {
         builtin: true,
         paths: Vec::new(),
+        config: None,
     };
     let rules = RuleSet::load(&sources).expect("the built-in rules load (their tests say so)");
     Engine::new(rules).expect("the built-in keyword automaton builds")

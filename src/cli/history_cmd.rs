@@ -51,7 +51,7 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
     let mut history = planned?;
     if !args.quiet {
         for note in &history.stats().notes {
-            eprintln!("secretgate: note: {note}");
+            eprintln!("secretgate: note: {}", crate::redact::printable(note));
         }
     }
 
@@ -117,7 +117,7 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
         };
         recurse_submodules(&superproject, &engine, &read, &mut outcome, 0, Some(&emit));
     }
-    args.allow.apply(&allow, &mut outcome);
+    args.allow.apply(&allow, &engine, &mut outcome);
     attach_history(&mut outcome, &commits);
 
     let status = ExitStatus::of(&outcome);
@@ -297,7 +297,7 @@ fn write_cleanup_files(emit: &EmitArgs, files: &CleanupFiles) -> anyhow::Result<
         cleanup::write_private(path, what, &content)?;
         eprintln!(
             "secretgate: wrote {count} {description} to {} (mode 0600); {holds}: keep it out of the repository and delete it after the rewrite",
-            path.display()
+            crate::redact::printable(&path.display().to_string())
         );
     }
     Ok(Emitted {

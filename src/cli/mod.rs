@@ -86,15 +86,15 @@ impl RuleArgs {
     /// Loads the chosen rules plus the config's extra rules, then applies the
     /// config's disabled rules and entropy floors.
     pub fn load_with(&self, policy: &Policy) -> anyhow::Result<RuleSet> {
-        let mut args = self.clone();
-        if let Some(config) = &policy.config {
-            if args.rules_only.is_empty() {
-                args.rules.extend(config.extra_rules.iter().cloned());
-            } else {
-                args.rules_only.extend(config.extra_rules.iter().cloned());
-            }
-        }
-        let mut rules = args.load()?;
+        let mut sources = self.sources();
+        sources.config = policy
+            .config
+            .as_ref()
+            .map(|config| crate::rules::ConfigRuleFiles {
+                paths: config.extra_rules.clone(),
+                trust: config.trust.clone(),
+            });
+        let mut rules = RuleSet::load(&sources)?;
         if let Some(config) = &policy.config {
             config.apply_to_rules(&mut rules)?;
         }
@@ -111,18 +111,24 @@ impl RuleArgs {
 
     /// Loads the chosen rules.
     pub fn load(&self) -> anyhow::Result<RuleSet> {
-        let sources = if self.rules_only.is_empty() {
+        Ok(RuleSet::load(&self.sources())?)
+    }
+
+    /// The rule files the flags name.
+    fn sources(&self) -> RuleSources {
+        if self.rules_only.is_empty() {
             RuleSources {
                 builtin: true,
                 paths: self.rules.clone(),
+                config: None,
             }
         } else {
             RuleSources {
                 builtin: false,
                 paths: self.rules_only.clone(),
+                config: None,
             }
-        };
-        Ok(RuleSet::load(&sources)?)
+        }
     }
 }
 
@@ -197,46 +203,72 @@ pub struct Policy {
 impl AllowArgs {
     /// Loads the config (`--config`, or `root/.secretgate.toml` unless
     /// `--no-repo-config`), the ignore file (`--ignore-file`, or
-    /// `root/.secretgateignore`) and the baseline.
+    /// `root/.secretgateignore`) and the baseline (`--baseline`, or the
+    /// config's). What the repository itself names is read under
+    /// [`crate::confined::Trust::Repository`]: regular files inside `root`
+    /// only, of bounded size.
     pub fn load(&self, root: &std::path::Path) -> anyhow::Result<Policy> {
+        use crate::confined::Trust;
         let existing = |name: &str| {
             let path = root.join(name);
-            path.is_file().then_some(path)
+            path.symlink_metadata().is_ok().then_some(path)
         };
-        let config_path = match (&self.config, self.no_repo_config) {
-            (Some(path), _) => Some(path.clone()),
+        let repository = || Trust::repository(root);
+        let config = match (&self.config, self.no_repo_config) {
+            (Some(path), _) => Some(crate::config::RepoConfig::load(path, Trust::User)?),
             (None, true) => None,
-            (None, false) => existing(crate::config::CONFIG_FILE_NAME),
+            (None, false) => match existing(crate::config::CONFIG_FILE_NAME) {
+                Some(path) => Some(crate::config::RepoConfig::load(&path, repository()?)?),
+                None => None,
+            },
         };
-        let config = config_path
-            .map(|path| crate::config::RepoConfig::load(&path))
-            .transpose()?;
         let ignore = match &self.ignore_file {
-            Some(path) => Some(path.clone()),
-            None => existing(crate::allow::IGNORE_FILE_NAME),
+            Some(path) => Some((path.clone(), Trust::User)),
+            None => match existing(crate::allow::IGNORE_FILE_NAME) {
+                Some(path) => Some((path, repository()?)),
+                None => None,
+            },
         };
-        let baseline = self
-            .baseline
-            .clone()
-            .or_else(|| config.as_ref().and_then(|c| c.baseline.clone()));
-        let allow = crate::allow::AllowList::load(ignore.as_deref(), baseline.as_deref())?;
+        let baseline = match (&self.baseline, &config) {
+            (Some(path), _) => Some((path.clone(), Trust::User)),
+            (None, Some(config)) => config
+                .baseline
+                .clone()
+                .map(|path| (path, config.trust.clone())),
+            (None, None) => None,
+        };
+        let allow = crate::allow::AllowList::load(ignore.as_ref(), baseline.as_ref())?;
         Ok(Policy { config, allow })
     }
 
     /// Takes accepted findings out of `outcome`: paths the config allows, then
-    /// ignore-file entries, then the baseline.
-    pub fn apply(&self, policy: &Policy, outcome: &mut crate::pipeline::ScanOutcome) {
+    /// ignore-file entries, then the baseline; and records what the config
+    /// changed, with what `engine` dropped because of it.
+    pub fn apply(
+        &self,
+        policy: &Policy,
+        engine: &crate::engine::Engine,
+        outcome: &mut crate::pipeline::ScanOutcome,
+    ) {
         let mut allowed_paths = 0;
         if let Some(config) = &policy.config {
             let before = outcome.findings.len();
             outcome.findings.retain(|f| !config.allows_path(&f.path));
             allowed_paths = (before - outcome.findings.len()) as u64;
-            outcome.config = config.summary();
+            let baseline = self
+                .baseline
+                .is_none()
+                .then_some(config.baseline.as_deref())
+                .flatten();
+            outcome.config = config.summary_for(engine.rules(), baseline);
         }
         outcome.suppressed = policy
             .allow
             .apply(&mut outcome.findings, self.report_unused_ignores);
         outcome.suppressed.allowed_paths = allowed_paths;
+        let dropped = engine.config_drops();
+        outcome.suppressed.entropy_floor = dropped.entropy_floor;
+        outcome.suppressed.public_values = dropped.public_values;
     }
 
     /// Whether [`AllowArgs::apply`] would take `finding` out: decided one
@@ -276,7 +308,9 @@ impl OutputArgs {
     /// For `--format jsonl`, the report opened before the scan so findings
     /// can be written as they are found (see [`crate::pipeline::FindingSink`]);
     /// `None` for formats written whole at the end.
-    pub fn stream(&self) -> anyhow::Result<Option<crate::report::jsonl::Stream>> {
+    pub fn stream(
+        &self,
+    ) -> anyhow::Result<Option<crate::report::jsonl::Stream<crate::outfile::Output>>> {
         if self.format != Format::Jsonl {
             return Ok(None);
         }
@@ -288,23 +322,30 @@ impl OutputArgs {
     }
 
     /// Ends the report: the last lines of a stream from
-    /// [`OutputArgs::stream`], or the whole report in the chosen format.
+    /// [`OutputArgs::stream`], or the whole report in the chosen format. A
+    /// report file appears only complete (see [`crate::outfile`]); an error
+    /// names the file.
     pub fn finish(
         &self,
-        stream: Option<crate::report::jsonl::Stream>,
+        stream: Option<crate::report::jsonl::Stream<crate::outfile::Output>>,
         outcome: &crate::pipeline::ScanOutcome,
         rules_loaded: usize,
         elapsed: std::time::Duration,
         epilogue: Option<&str>,
     ) -> anyhow::Result<()> {
         use crate::report::{ReportOptions, human, json, jsonl, sarif};
+        use std::io::Write as _;
         let options = ReportOptions {
             redact: self.redaction(),
             rules_loaded,
             elapsed,
         };
+        let name = output_name(self.output.as_ref());
         if let Some(stream) = stream {
-            return ignore_broken_pipe(stream.finish(outcome, &options));
+            let written = stream
+                .finish(outcome, &options)
+                .and_then(crate::outfile::Output::commit);
+            return ignore_broken_pipe(written, &name);
         }
         let mut out = open_output(self.output.as_ref())?;
         let written = match self.format {
@@ -318,8 +359,8 @@ impl OutputArgs {
             Format::Jsonl => jsonl::write(&mut out, outcome, &options),
             Format::Sarif => sarif::write(&mut out, outcome, &options),
         }
-        .and_then(|()| out.flush());
-        ignore_broken_pipe(written)
+        .and_then(|()| out.commit());
+        ignore_broken_pipe(written, &name)
     }
 
     /// Whether the report is human text on stdout, where a hook that passes
@@ -560,8 +601,12 @@ pub fn main() -> ExitStatus {
     match result {
         Ok(status) => status,
         Err(err) => {
-            eprintln!("secretgate: error: {err}");
+            // Errors quote paths and ref names from the repository: escaped,
+            // so none can drive the terminal.
+            let message = crate::redact::printable_lines(&err.to_string());
+            eprintln!("secretgate: error: {message}");
             for cause in err.chain().skip(1) {
+                let cause = crate::redact::printable_lines(&cause.to_string());
                 eprintln!("  caused by: {cause}");
             }
             ExitStatus::Error
@@ -574,29 +619,30 @@ fn worker_threads(asked: Option<usize>) -> usize {
     asked.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
-/// Opens the report destination: stdout, or a new file only the user can read.
-fn open_output(path: Option<&PathBuf>) -> anyhow::Result<Box<dyn std::io::Write + Send>> {
+/// Opens the report destination: stdout, or a new file only the user can
+/// read, which replaces `path` when committed (see [`crate::outfile`]).
+fn open_output(path: Option<&PathBuf>) -> anyhow::Result<crate::outfile::Output> {
     use anyhow::Context as _;
-    let Some(path) = path else {
-        return Ok(Box::new(std::io::BufWriter::new(std::io::stdout())));
-    };
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
-    let file = options
-        .open(path)
-        .with_context(|| format!("cannot write the report to {}", path.display()))?;
-    Ok(Box::new(std::io::BufWriter::new(file)))
+    crate::outfile::Output::open(path.map(PathBuf::as_path))
+        .with_context(|| format!("cannot write the report to {}", output_name(path)))
 }
 
-/// Writing to a closed pipe (`| head`) is not an error worth a message.
-fn ignore_broken_pipe(result: std::io::Result<()>) -> anyhow::Result<()> {
+/// The report destination as error messages name it.
+fn output_name(path: Option<&PathBuf>) -> String {
+    match path {
+        Some(path) => crate::redact::printable(&path.display().to_string()).into_owned(),
+        None => crate::outfile::STDOUT_NAME.to_string(),
+    }
+}
+
+/// Writing to a closed pipe (`| head`) is not an error worth a message; any
+/// other write error names the destination (a full disk, say).
+fn ignore_broken_pipe(result: std::io::Result<()>, name: &str) -> anyhow::Result<()> {
     match result {
         Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => Ok(other?),
+        Err(err) => {
+            Err(anyhow::Error::new(err).context(format!("cannot write the report to {name}")))
+        }
+        Ok(()) => Ok(()),
     }
 }

@@ -69,6 +69,7 @@ fn check(files: &[std::path::PathBuf]) -> anyhow::Result<ExitStatus> {
     let sources = RuleSources {
         builtin: files.is_empty(),
         paths: files.to_vec(),
+        config: None,
     };
     let rules = match RuleSet::load(&sources) {
         Ok(rules) => rules,

@@ -33,7 +33,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
     let collector = Collector::new(&engine).with_sink(&sink);
     walk(&args.paths, &options, &|item| collector.accept(item))?;
     let mut outcome = collector.finish();
-    args.allow.apply(&allow, &mut outcome);
+    args.allow.apply(&allow, &engine, &mut outcome);
 
     args.output
         .finish(stream, &outcome, rules_loaded, started.elapsed(), None)?;

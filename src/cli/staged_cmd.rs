@@ -41,7 +41,7 @@ pub fn run(args: &StagedArgs) -> anyhow::Result<ExitStatus> {
         collector.accept_staged(change);
     }
     let mut outcome = collector.finish();
-    args.allow.apply(&allow, &mut outcome);
+    args.allow.apply(&allow, &engine, &mut outcome);
     let status = ExitStatus::of(&outcome);
 
     if status == ExitStatus::Clean && !args.verbose && args.output.is_human_on_stdout() {

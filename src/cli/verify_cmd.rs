@@ -20,9 +20,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{ExitStatus, VerifyArgs};
+use crate::redact::printable;
 use crate::report::Format;
 use crate::report::cleanup::stored_forms;
-use crate::report::redact::redact;
+use crate::report::redact::{Redactor, redact};
 use crate::sources::Skipped;
 use crate::sources::git::{self, everywhere};
 
@@ -135,10 +136,19 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
     };
     let found = everywhere::search(&repo, &query)?;
 
+    // Human output always hides secrets; JSON when asked. One redactor for
+    // every field: a secret can also sit in a ref name or a file name.
+    let hide = redact_output || args.format == Format::Human;
+    let redactor = if hide {
+        redactor(&wanted)
+    } else {
+        Redactor::default()
+    };
     let shown = |before: &Before| {
         let mut before = before.clone();
-        if redact_output {
+        if hide {
             before.secret = before.secret.as_deref().map(redact);
+            before.path = redactor.text(&before.path);
         }
         before
     };
@@ -146,9 +156,9 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
         places
             .iter()
             .map(|p| PlaceOut {
-                root: p.root.clone(),
+                root: redactor.text(&p.root),
                 commit: p.commit.map(|c| c.to_string()),
-                path: p.path.clone(),
+                path: redactor.text(&p.path),
             })
             .collect::<Vec<_>>()
     };
@@ -182,7 +192,7 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
         .iter()
         .filter(|p| !surviving.contains(&p.blob))
         .map(|p| PathOut {
-            path: p.path.clone(),
+            path: redactor.text(&p.path),
             blob: p.blob.to_string(),
             findings: wanted
                 .paths
@@ -234,7 +244,7 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
             skipped: crate::report::SkippedSummary {
                 total: found.skipped.len(),
                 by_reason,
-                items: &found.skipped,
+                items: std::borrow::Cow::Borrowed(&found.skipped),
             },
             notes: &found.notes,
             redacted: redact_output,
@@ -252,9 +262,22 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
     } else {
         write_human(&mut out, &report, &unread)
     }
-    .and_then(|()| out.flush());
-    super::ignore_broken_pipe(written)?;
+    .and_then(|()| out.commit());
+    super::ignore_broken_pipe(written, &super::output_name(args.output.as_ref()))?;
     Ok(status)
+}
+
+/// Every searched value (as stored) and every secret, each replaced by the
+/// redaction of its secret.
+fn redactor(wanted: &Wanted) -> Redactor {
+    let mut pairs = Vec::new();
+    for (value, befores) in &wanted.values {
+        for secret in befores.iter().filter_map(|b| b.secret.as_deref()) {
+            pairs.push((value.clone(), redact(secret)));
+            pairs.push((secret.to_string(), redact(secret)));
+        }
+    }
+    Redactor::from_pairs(pairs)
 }
 
 /// Reads the earlier report: the values of its secret findings, the blobs and
@@ -420,13 +443,13 @@ fn write_place(out: &mut dyn std::io::Write, place: &PlaceOut) -> std::io::Resul
         "index" => " (staged in the index)",
         _ => "",
     };
+    let (root, path) = (printable(&place.root), printable(&place.path));
     match &place.commit {
         Some(commit) => writeln!(
             out,
-            "    reached from {}{what}: commit {commit}, {}",
-            place.root, place.path
+            "    reached from {root}{what}: commit {commit}, {path}"
         ),
-        None => writeln!(out, "    reached from {}{what}: {}", place.root, place.path),
+        None => writeln!(out, "    reached from {root}{what}: {path}"),
     }
 }
 
@@ -456,18 +479,21 @@ fn write_places(out: &mut dyn std::io::Write, places: &[PlaceOut]) -> std::io::R
 fn write_findings(out: &mut dyn std::io::Write, findings: &[Before]) -> std::io::Result<()> {
     for f in findings {
         match &f.secret {
+            // Already redacted: human output always hides secrets.
             Some(secret) => writeln!(
                 out,
                 "    holds   {} {} (fingerprint {}, found at {})",
-                f.rule,
-                redact(secret),
-                f.fingerprint,
-                f.path
+                printable(&f.rule),
+                printable(secret),
+                printable(&f.fingerprint),
+                printable(&f.path)
             )?,
             None => writeln!(
                 out,
                 "    is      {} (fingerprint {}, found at {})",
-                f.rule, f.fingerprint, f.path
+                printable(&f.rule),
+                printable(&f.fingerprint),
+                printable(&f.path)
             )?,
         }
     }
@@ -497,7 +523,8 @@ fn write_human(
         writeln!(
             out,
             "survivor: file {} is still in history (blob {})",
-            p.path, p.blob
+            printable(&p.path),
+            p.blob
         )?;
         write_findings(out, &p.findings)?;
         write_places(out, &p.reached_from)?;
@@ -510,7 +537,12 @@ fn write_human(
             unread.len()
         )?;
         for skip in unread {
-            writeln!(out, "  {}: {}", skip.path, skip.detail)?;
+            writeln!(
+                out,
+                "  {}: {}",
+                printable(&skip.path),
+                printable(&skip.detail)
+            )?;
         }
         if !report.summary.clean {
             writeln!(
@@ -521,7 +553,7 @@ fn write_human(
         writeln!(out)?;
     }
     for note in report.summary.notes {
-        writeln!(out, "note: {note}")?;
+        writeln!(out, "note: {}", printable(note))?;
     }
     let summary = &report.summary;
     let searched = format!(
@@ -529,7 +561,7 @@ fn write_human(
         summary.secrets_searched,
         summary.blobs_searched,
         summary.paths_searched,
-        summary.report,
+        printable(&summary.report),
         summary.objects_scanned,
         summary.refs,
         summary.reflog_entries,

@@ -341,6 +341,7 @@ mod tests {
         let rules = crate::rules::RuleSet::load(&crate::rules::RuleSources {
             builtin: true,
             paths: Vec::new(),
+            config: None,
         })
         .unwrap();
         let examples: Vec<String> = rules

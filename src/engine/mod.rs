@@ -124,6 +124,36 @@ pub struct Engine {
     rules: RuleSet,
     /// Every rule's keywords: case-blind ones, then exact-case ones.
     keywords: [KeywordSet; 2],
+    /// Secrets dropped only because of a config, for the summary.
+    dropped: std::sync::Mutex<DropLog>,
+}
+
+/// What a config made the engine drop: distinct secrets, each kept as a
+/// hash. Distinct secrets, not hits, so the count does not depend on how
+/// often a secret repeats, on how many rules (a specific one and a generic
+/// one) saw it, or on which versions a delta scan rescanned.
+#[derive(Debug, Default)]
+struct DropLog {
+    entropy_floor: HashSet<u64>,
+    public_values: HashSet<u64>,
+}
+
+/// Counts of [`Engine::config_drops`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConfigDrops {
+    /// Secrets dropped because a config's entropy floor is above the rule
+    /// file's (or the rule has none), which they pass.
+    pub entropy_floor: u64,
+    /// Secrets dropped because only a config's extra rule file declares them
+    /// public values.
+    pub public_values: u64,
+}
+
+/// Why a config dropped a secret.
+#[derive(Debug, Clone, Copy)]
+enum DropReason {
+    EntropyFloor,
+    PublicValue,
 }
 
 /// A keyword of a span rule found in a text: where its window is centred.
@@ -164,12 +194,46 @@ impl Engine {
             KeywordSet::build(&rules, false, |_| true)?,
             KeywordSet::build(&rules, true, |_| true)?,
         ];
-        Ok(Engine { rules, keywords })
+        Ok(Engine {
+            rules,
+            keywords,
+            dropped: std::sync::Mutex::default(),
+        })
     }
 
     /// The rules this engine runs.
     pub fn rules(&self) -> &RuleSet {
         &self.rules
+    }
+
+    /// How many distinct secrets the engine has dropped so far
+    /// only because of a config's entropy floors or public values: findings
+    /// the rules without the config would have reported, unless something
+    /// else (an allow marker, a more specific rule) took them out too.
+    pub fn config_drops(&self) -> ConfigDrops {
+        let log = match self.dropped.lock() {
+            Ok(log) => log,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        ConfigDrops {
+            entropy_floor: log.entropy_floor.len() as u64,
+            public_values: log.public_values.len() as u64,
+        }
+    }
+
+    fn record_drop(&self, reason: DropReason, secret: &[u8]) {
+        use std::hash::{Hash as _, Hasher as _};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        secret.hash(&mut hasher);
+        let key = hasher.finish();
+        let mut log = match self.dropped.lock() {
+            Ok(log) => log,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        match reason {
+            DropReason::EntropyFloor => log.entropy_floor.insert(key),
+            DropReason::PublicValue => log.public_values.insert(key),
+        };
     }
 
     /// Finds every match in `text`, including secrets in decoded containers,
@@ -401,23 +465,35 @@ impl Engine {
                 (decoded, Some("base64"))
             }
         };
-        if rule.placeholder_check
-            && (placeholder::is_placeholder(&secret)
-                || self
-                    .rules
-                    .public_values
-                    .contains(&normalize_public_value(&secret)))
-        {
-            return None;
+        // A secret only a config's change drops goes through every other
+        // filter first: it is counted only if the rules alone would report it.
+        let mut config_drop = None;
+        if rule.placeholder_check {
+            if placeholder::is_placeholder(&secret) {
+                return None;
+            }
+            let normal = normalize_public_value(&secret);
+            if self.rules.public_values.contains(&normal) {
+                if !self.rules.config_public_set.contains(&normal) {
+                    return None;
+                }
+                config_drop = Some(DropReason::PublicValue);
+            }
         }
         if rule.min_length.is_some_and(|min| secret.len() < min) || rule.deny.vetoes(&secret, name)
         {
             return None;
         }
-        if let Some(min) = rule.min_entropy
-            && entropy::shannon_entropy(&secret) < min
-        {
-            return None;
+        if let Some(min) = rule.entropy_floor() {
+            let entropy = entropy::shannon_entropy(&secret);
+            if entropy < min {
+                if rule.config_entropy.is_none()
+                    || rule.min_entropy.is_some_and(|own| entropy < own)
+                {
+                    return None;
+                }
+                config_drop.get_or_insert(DropReason::EntropyFloor);
+            }
         }
         if let Some(kind) = rule.checksum
             && !checksum::verify(kind, &secret)
@@ -427,6 +503,10 @@ impl Engine {
         if let Some(claims) = &rule.jwt_claims
             && !decode::jwt_has_claims(&secret, claims)
         {
+            return None;
+        }
+        if let Some(reason) = config_drop {
+            self.record_drop(reason, &secret);
             return None;
         }
         Some((secret, encoding))

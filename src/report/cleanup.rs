@@ -27,7 +27,6 @@
 //! never printed.
 
 use std::collections::BTreeSet;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
@@ -237,30 +236,15 @@ pub fn path_line(path: &str) -> String {
     }
 }
 
-/// Writes `content` to `path`, readable by its owner only (mode 0600, also
-/// when the file already existed with wider permissions).
+/// Writes `content` to `path`, readable by its owner only: a new mode-0600
+/// file renamed over the destination, never written through a symlink (see
+/// [`crate::outfile`]).
 pub fn write_private(path: &Path, what: &'static str, content: &str) -> Result<(), CleanupError> {
-    let error = |source| CleanupError::Write {
+    crate::outfile::write_private(path, content.as_bytes()).map_err(|source| CleanupError::Write {
         what,
         path: path.to_path_buf(),
         source,
-    };
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path).map_err(error)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))
-            .map_err(error)?;
-    }
-    file.write_all(content.as_bytes()).map_err(error)?;
-    file.flush().map_err(error)
+    })
 }
 
 /// Which cleanup files a run wrote, so the plan can name them.

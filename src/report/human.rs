@@ -4,9 +4,10 @@
 use std::io::Write;
 
 use super::ReportOptions;
-use super::redact::{redact, redact_in};
+use super::redact::Redactor;
 use crate::finding::{Finding, FindingKind, GitProvenance};
 use crate::pipeline::ScanOutcome;
+use crate::redact::printable;
 
 /// Longest matched text shown; minified bundles have megabyte lines.
 const MAX_SHOWN_MATCH: usize = 160;
@@ -17,8 +18,11 @@ pub fn write(
     outcome: &ScanOutcome,
     options: &ReportOptions,
 ) -> std::io::Result<()> {
+    // Always redacted here, every field through the one redaction step: a
+    // secret also hides in a file name, a commit subject or an author name.
+    let redactor = Redactor::new(&outcome.findings);
     for finding in &outcome.findings {
-        write_finding(out, finding)?;
+        write_finding(out, &redactor.finding(finding))?;
     }
     let stats = &outcome.stats;
     let unread: Vec<_> = stats
@@ -36,8 +40,8 @@ pub fn write(
             writeln!(
                 out,
                 "  {}: {}",
-                printable(&skip.path),
-                printable(&skip.detail)
+                printable(&redactor.text(&skip.path)),
+                printable(&redactor.text(&skip.detail))
             )?;
         }
         writeln!(out)?;
@@ -61,19 +65,11 @@ pub fn write(
     }
     if let Some(history) = &outcome.history {
         for note in &history.notes {
-            writeln!(out, "note: {note}")?;
+            writeln!(out, "note: {}", printable(note))?;
         }
-        if let Some(file) = &outcome.config.file {
-            let config = &outcome.config;
-            if !config.disabled_rules.is_empty() || !config.allowed_paths.is_empty() {
-                writeln!(
-                    out,
-                    "config {file}: rules disabled: [{}]; paths allowed: [{}]",
-                    config.disabled_rules.join(", "),
-                    config.allowed_paths.join(", ")
-                )?;
-            }
-        }
+    }
+    write_config(out, &outcome.config, &outcome.suppressed)?;
+    if let Some(history) = &outcome.history {
         if let Some(unused) = &outcome.suppressed.unused_ignores {
             for entry in unused {
                 writeln!(
@@ -133,6 +129,18 @@ pub fn write(
     if suppressed.baseline > 0 {
         line.push_str(&format!(", {} in baseline", suppressed.baseline));
     }
+    if suppressed.entropy_floor > 0 {
+        line.push_str(&format!(
+            ", {} under raised entropy floors",
+            suppressed.entropy_floor
+        ));
+    }
+    if suppressed.public_values > 0 {
+        line.push_str(&format!(
+            ", {} declared public by the config",
+            suppressed.public_values
+        ));
+    }
     if stats.allowed > 0 {
         line.push_str(&format!(", {} allowed inline", stats.allowed));
     }
@@ -144,11 +152,116 @@ pub fn write(
     writeln!(out, "{line}")
 }
 
+/// What the config changed about detection, when it changed anything: every
+/// item, which of them weaken detection, and what they kept out of this
+/// report where that is counted.
+fn write_config(
+    out: &mut dyn Write,
+    config: &crate::config::ConfigSummary,
+    suppressed: &crate::allow::Suppressed,
+) -> std::io::Result<()> {
+    let Some(file) = &config.file else {
+        return Ok(());
+    };
+    if !config.changes_anything() {
+        return Ok(());
+    }
+    let weakens = if config.weakens_detection {
+        " (some of it weakens detection)"
+    } else {
+        ""
+    };
+    writeln!(
+        out,
+        "config {}: changes detection{weakens}:",
+        printable(file)
+    )?;
+    let list = |items: &[String]| {
+        items
+            .iter()
+            .map(|item| printable(item).into_owned())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let not_reported = |count: u64, what: &str| match count {
+        0 => String::new(),
+        1 => format!("; 1 {what} not reported"),
+        n => format!("; {n} {what}s not reported"),
+    };
+    if !config.disabled_rules.is_empty() {
+        writeln!(
+            out,
+            "  rules disabled: {}: weakens detection",
+            list(&config.disabled_rules)
+        )?;
+    }
+    for floor in &config.entropy {
+        let own = floor
+            .rule_floor
+            .map_or_else(|| "none".to_string(), |own| own.to_string());
+        let effect = if floor.weakens {
+            "raised: weakens detection"
+        } else {
+            "not raised"
+        };
+        writeln!(
+            out,
+            "  entropy floor: {} = {} bits/byte (the rule file's: {own}): {effect}",
+            printable(&floor.rule),
+            floor.floor
+        )?;
+    }
+    if suppressed.entropy_floor > 0 {
+        writeln!(
+            out,
+            "  raised entropy floors: {} secret(s) not reported",
+            suppressed.entropy_floor
+        )?;
+    }
+    if !config.extra_rules.is_empty() {
+        writeln!(out, "  extra rule files: {}", list(&config.extra_rules))?;
+    }
+    if !config.public_values.is_empty() {
+        // Always redacted here: a public value is the one thing a config
+        // could use to hide a real secret.
+        let shown: Vec<String> = config
+            .public_values
+            .iter()
+            .map(|v| crate::redact::redact(v))
+            .collect();
+        writeln!(
+            out,
+            "  public values added by extra rule files: {}: weakens detection{}",
+            list(&shown),
+            not_reported(suppressed.public_values, "secret")
+        )?;
+    }
+    if !config.allowed_paths.is_empty() {
+        writeln!(
+            out,
+            "  paths allowed: {}: weakens detection{}",
+            list(&config.allowed_paths),
+            not_reported(suppressed.allowed_paths, "finding")
+        )?;
+    }
+    if let Some(baseline) = &config.baseline {
+        writeln!(
+            out,
+            "  baseline: {}: weakens detection{}",
+            printable(baseline),
+            not_reported(suppressed.baseline, "finding")
+        )?;
+    }
+    Ok(())
+}
+
 fn write_finding(out: &mut dyn Write, finding: &Finding) -> std::io::Result<()> {
     writeln!(
         out,
         "[{}] {} ({})",
-        finding.severity, finding.name, finding.rule
+        finding.severity,
+        printable(&finding.name),
+        printable(&finding.rule)
     )?;
     match (finding.kind, finding.line, finding.column) {
         (FindingKind::Secret, Some(line), Some(column)) => {
@@ -160,15 +273,15 @@ fn write_finding(out: &mut dyn Write, finding: &Finding) -> std::io::Result<()> 
         }
         _ => writeln!(out, "  file    {}", printable(&finding.path))?,
     }
-    // Always redacted here, the commit subject too (a secret pasted in a
-    // commit message usually sits on its first line).
-    if let Some(git) = &super::redacted(finding).git {
+    // `finding` is already redacted, the commit subject too (a secret
+    // pasted in a commit message usually sits on its first line).
+    if let Some(git) = &finding.git {
         write_git(out, git)?;
     }
     if let (Some(secret), Some(matched)) = (&finding.secret, &finding.matched) {
-        let shown = redact_in(matched, secret).replace(['\n', '\r'], " ");
+        let shown = matched.replace(['\n', '\r'], " ");
         let shown = truncate(&printable(&shown), MAX_SHOWN_MATCH);
-        writeln!(out, "  secret  {}", redact(secret))?;
+        writeln!(out, "  secret  {}", printable(secret))?;
         writeln!(out, "  match   {shown}")?;
     }
     for (i, line) in finding.remediation.lines().enumerate() {
@@ -224,26 +337,6 @@ fn write_git(out: &mut dyn Write, git: &GitProvenance) -> std::io::Result<()> {
         )?;
     }
     Ok(())
-}
-
-/// Text from the scanned repository (file names, author names, commit
-/// subjects) with control characters escaped: a file name holding a newline
-/// must not forge a report line, nor one holding ESC drive the terminal.
-fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(char::is_control) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    std::borrow::Cow::Owned(
-        text.chars()
-            .map(|c| {
-                if c.is_control() {
-                    c.escape_default().to_string()
-                } else {
-                    c.to_string()
-                }
-            })
-            .collect(),
-    )
 }
 
 fn truncate(text: &str, limit: usize) -> String {

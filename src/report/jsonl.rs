@@ -66,19 +66,19 @@ struct SummaryLine<'a> {
 /// A JSONL report being written while the scan runs; shared by the worker
 /// threads (each batch of lines is written and flushed under a lock, so
 /// lines never interleave).
-pub struct Stream {
+pub struct Stream<W> {
     redact: bool,
-    state: Mutex<StreamState>,
+    state: Mutex<StreamState<W>>,
 }
 
-struct StreamState {
-    out: Box<dyn Write + Send>,
+struct StreamState<W> {
+    out: W,
     /// The first write error; later lines are dropped and [`Stream::finish`]
     /// returns it.
     error: Option<std::io::Error>,
 }
 
-impl std::fmt::Debug for Stream {
+impl<W> std::fmt::Debug for Stream<W> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Stream")
             .field("redact", &self.redact)
@@ -86,9 +86,9 @@ impl std::fmt::Debug for Stream {
     }
 }
 
-impl Stream {
+impl<W: Write + Send> Stream<W> {
     /// A stream writing to `out`, redacting secrets when `redact`.
-    pub fn new(out: Box<dyn Write + Send>, redact: bool) -> Stream {
+    pub fn new(out: W, redact: bool) -> Stream<W> {
         Stream {
             redact,
             state: Mutex::new(StreamState { out, error: None }),
@@ -99,14 +99,21 @@ impl Stream {
     /// the other end of a pipe sees them now. Findings must already be final
     /// and not suppressed.
     pub fn findings<'f>(&self, findings: impl IntoIterator<Item = &'f Finding>) {
+        let findings: Vec<&Finding> = findings.into_iter().collect();
+        // The batch is one blob's findings: a secret in its file name is one
+        // of them, so redacting with the batch's secrets hides it there too.
+        let redactor = self
+            .redact
+            .then(|| super::redact::Redactor::new(findings.iter().copied()));
         let mut text = Vec::new();
         for finding in findings {
             let shown;
-            let finding = if self.redact {
-                shown = super::redacted(finding);
-                &shown
-            } else {
-                finding
+            let finding = match &redactor {
+                Some(redactor) => {
+                    shown = redactor.finding(finding);
+                    &shown
+                }
+                None => finding,
             };
             if let Err(err) = line(
                 &mut text,
@@ -132,8 +139,9 @@ impl Stream {
     }
 
     /// Writes the `"occurrences"` lines (history) and the `"summary"` line,
-    /// then flushes; returns the first error any line met.
-    pub fn finish(self, outcome: &ScanOutcome, options: &ReportOptions) -> std::io::Result<()> {
+    /// then flushes and hands the writer back (to be committed); returns the
+    /// first error any line met.
+    pub fn finish(self, outcome: &ScanOutcome, options: &ReportOptions) -> std::io::Result<W> {
         let state = match self.state.into_inner() {
             Ok(state) => state,
             Err(poisoned) => poisoned.into_inner(),
@@ -143,10 +151,11 @@ impl Stream {
             return Err(err);
         }
         write_tail(&mut out, outcome, options)?;
-        out.flush()
+        out.flush()?;
+        Ok(out)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, StreamState> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, StreamState<W>> {
         match self.state.lock() {
             Ok(state) => state,
             Err(poisoned) => poisoned.into_inner(),
@@ -193,7 +202,23 @@ fn write_tail(
         .filter_map(|f| f.git.as_ref())
         .filter_map(|g| Some((g.blob.as_deref()?, g.occurrences.as_ref()?)))
         .collect();
+    // Paths can hold a secret (a key in a file name): the same redaction as
+    // every other field.
+    let redactor = options
+        .redact
+        .then(|| super::redact::Redactor::new(&outcome.findings));
     for (blob, occurrences) in by_blob {
+        let shown;
+        let occurrences = match &redactor {
+            Some(redactor) => {
+                shown = Occurrences {
+                    commits: occurrences.commits,
+                    paths: occurrences.paths.iter().map(|p| redactor.text(p)).collect(),
+                };
+                &shown
+            }
+            None => occurrences,
+        };
         line(
             out,
             &OccurrencesLine {

@@ -8,6 +8,7 @@ pub mod jsonl;
 pub mod redact;
 pub mod sarif;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -85,7 +86,7 @@ pub struct Summary<'a> {
     /// the baseline, not listed.
     pub suppressed: &'a crate::allow::Suppressed,
     /// What `.secretgate.toml` turned off: never silent.
-    pub config: &'a crate::config::ConfigSummary,
+    pub config: Cow<'a, crate::config::ConfigSummary>,
     /// Whether secrets in this report are redacted.
     pub redacted: bool,
     /// Wall time in milliseconds.
@@ -103,24 +104,45 @@ pub struct SkippedSummary<'a> {
     /// Counts per reason name.
     pub by_reason: BTreeMap<&'static str, u64>,
     /// Every skipped input.
-    pub items: &'a [Skipped],
+    pub items: Cow<'a, [Skipped]>,
 }
 
 impl<'a> Report<'a> {
-    /// Builds the report document, redacting if asked.
+    /// Builds the report document, redacting if asked: one [`Redactor`]
+    /// over every finding's secrets, applied to every finding and every
+    /// skipped path.
     pub fn new(outcome: &'a ScanOutcome, options: &ReportOptions) -> Report<'a> {
+        let redactor = options
+            .redact
+            .then(|| redact::Redactor::new(&outcome.findings));
         let findings = outcome
             .findings
             .iter()
-            .map(|f| {
-                if options.redact {
-                    redacted(f)
-                } else {
-                    f.clone()
-                }
+            .map(|f| match &redactor {
+                Some(redactor) => redactor.finding(f),
+                None => f.clone(),
             })
             .collect();
         let stats = &outcome.stats;
+        let items = match &redactor {
+            Some(redactor) => Cow::Owned(
+                stats
+                    .skipped
+                    .iter()
+                    .map(|s| Skipped {
+                        path: redactor.text(&s.path),
+                        reason: s.reason,
+                        detail: redactor.text(&s.detail),
+                    })
+                    .collect(),
+            ),
+            None => Cow::Borrowed(stats.skipped.as_slice()),
+        };
+        let config = if options.redact {
+            Cow::Owned(outcome.config.redacted())
+        } else {
+            Cow::Borrowed(&outcome.config)
+        };
         Report {
             version: REPORT_VERSION,
             tool: Tool {
@@ -140,10 +162,10 @@ impl<'a> Report<'a> {
                         .into_iter()
                         .map(|(reason, count)| (reason.as_str(), count))
                         .collect(),
-                    items: &stats.skipped,
+                    items,
                 },
                 suppressed: &outcome.suppressed,
-                config: &outcome.config,
+                config,
                 redacted: options.redact,
                 elapsed_ms: options.elapsed.as_millis(),
                 history: outcome.history.as_ref(),
@@ -151,26 +173,4 @@ impl<'a> Report<'a> {
             findings,
         }
     }
-}
-
-/// A copy of `finding` with the secret replaced by its redaction everywhere:
-/// the secret, the match, and the commit subject (a secret in a commit
-/// message is often on its first line).
-pub fn redacted(finding: &Finding) -> Finding {
-    let mut copy = finding.clone();
-    if let Some(secret) = &finding.secret {
-        copy.matched = finding
-            .matched
-            .as_deref()
-            .map(|m| redact::redact_in(m, secret));
-        copy.secret = Some(redact::redact(secret));
-    }
-    if let Some(git) = copy.git.as_mut()
-        && let Some(summary) = git.summary.as_mut()
-    {
-        for secret in finding.secret.iter().chain(&git.summary_secrets) {
-            *summary = redact::redact_in(summary, secret);
-        }
-    }
-    copy
 }

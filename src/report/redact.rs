@@ -1,30 +1,105 @@
-//! Redaction: enough of a secret to recognise it, not enough to use it.
+//! The one redaction step every report takes: a [`Redactor`] knows every
+//! secret of a set of findings, in every form the repository stores it, and
+//! replaces each occurrence in any text by the secret's redaction
+//! ([`crate::redact::redact`]). Applied to every string field of a finding
+//! (match, path, author, email, commit subject, tag, occurrence paths) and to
+//! skipped paths, so a secret that also sits in a file name, a tag name or an
+//! author name is hidden there too.
 
-/// Shows at most a quarter of the secret (capped at 12 leading and 4 trailing
-/// characters); secrets under 8 characters keep only their first character.
-pub fn redact(secret: &str) -> String {
-    let chars: Vec<char> = secret.chars().collect();
-    let len = chars.len();
-    let (head, tail) = if len < 8 {
-        (1.min(len), 0)
-    } else {
-        (
-            (len / 4).min(12),
-            if len >= 16 { (len / 8).min(4) } else { 0 },
-        )
-    };
-    let mut out: String = chars[..head].iter().collect();
-    out.push('…');
-    out.extend(&chars[len - tail..]);
-    out
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+
+use crate::finding::Finding;
+pub use crate::redact::redact;
+
+/// Replaces known secrets in text by their redactions.
+#[derive(Debug, Clone, Default)]
+pub struct Redactor {
+    /// Over every stored form, longest match first; `None` when no secret is known.
+    automaton: Option<AhoCorasick>,
+    /// What each pattern of the automaton becomes.
+    replacements: Vec<String>,
 }
 
-/// `text` with every occurrence of `secret` replaced by its redaction.
-pub fn redact_in(text: &str, secret: &str) -> String {
-    if secret.is_empty() {
-        return text.to_string();
+impl Redactor {
+    /// A redactor for the secrets of `findings`: each secret, each form it
+    /// is stored in (a base64-stored secret's encoded text, shown as the
+    /// redaction of the decoded secret), and the secrets found in commit
+    /// subjects.
+    pub fn new<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Redactor {
+        let mut pairs = Vec::new();
+        for finding in findings {
+            if let Some(secret) = &finding.secret {
+                let shown = redact(secret);
+                for form in super::cleanup::stored_values(finding) {
+                    pairs.push((form, shown.clone()));
+                }
+                pairs.push((secret.clone(), shown));
+            }
+            if let Some(git) = &finding.git {
+                for secret in &git.summary_secrets {
+                    pairs.push((secret.clone(), redact(secret)));
+                }
+            }
+        }
+        Redactor::from_pairs(pairs)
     }
-    text.replace(secret, &redact(secret))
+
+    /// A redactor for `(text, replacement)` pairs: each text is replaced by
+    /// its replacement wherever it occurs.
+    pub fn from_pairs(mut pairs: Vec<(String, String)>) -> Redactor {
+        pairs.retain(|(text, _)| !text.is_empty());
+        pairs.sort();
+        pairs.dedup_by(|a, b| a.0 == b.0);
+        if pairs.is_empty() {
+            return Redactor::default();
+        }
+        let automaton = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(pairs.iter().map(|(text, _)| text.as_bytes()))
+            .ok();
+        Redactor {
+            automaton,
+            replacements: pairs.into_iter().map(|(_, shown)| shown).collect(),
+        }
+    }
+
+    /// `text` with every known secret replaced by its redaction.
+    pub fn text(&self, text: &str) -> String {
+        match &self.automaton {
+            Some(automaton) => automaton.replace_all(text, &self.replacements),
+            None => text.to_string(),
+        }
+    }
+
+    /// A copy of `finding` with its secret redacted and every known secret
+    /// redacted in every other string field.
+    pub fn finding(&self, finding: &Finding) -> Finding {
+        let mut copy = finding.clone();
+        copy.secret = finding.secret.as_deref().map(redact);
+        copy.matched = finding.matched.as_deref().map(|m| self.text(m));
+        copy.path = self.text(&finding.path);
+        copy.name = self.text(&finding.name);
+        if let Some(git) = copy.git.as_mut() {
+            for field in [
+                &mut git.author,
+                &mut git.email,
+                &mut git.summary,
+                &mut git.tag,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                *field = self.text(field);
+            }
+            if let Some(occurrences) = git.occurrences.as_mut() {
+                for path in &mut occurrences.paths {
+                    *path = self.text(path);
+                }
+            }
+            git.summary_secrets.clear();
+        }
+        copy
+    }
 }
 
 #[cfg(test)]
@@ -32,25 +107,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn short_secrets_keep_one_character() {
-        assert_eq!(redact("hunter2"), "h…");
-        assert_eq!(redact(""), "…");
-    }
-
-    #[test]
-    fn long_secrets_keep_a_quarter_at_most() {
-        assert_eq!(redact("tars2026"), "ta…");
-        let key = "sk-ant-api03-R2D2c3poBB8aLkq9ZxvT0123456789abcdefABCDEF";
-        let shown = redact(key);
-        assert!(shown.starts_with("sk-ant-api03…"));
-        assert!(shown.chars().count() < key.len() / 2);
-    }
-
-    #[test]
-    fn redaction_inside_text() {
+    fn every_known_secret_is_replaced_longest_first() {
+        let redactor = Redactor::from_pairs(vec![
+            ("tars2026".into(), redact("tars2026")),
+            (
+                "tars2026-and-more-text".into(),
+                redact("tars2026-and-more-text"),
+            ),
+        ]);
         assert_eq!(
-            redact_in("PASSWORD=tars2026 # db", "tars2026"),
-            "PASSWORD=ta… # db"
+            redactor.text("PASSWORD=tars2026 # db, tars2026-and-more-text"),
+            "PASSWORD=ta… # db, tars…t"
         );
+        assert_eq!(Redactor::default().text("plain"), "plain");
     }
 }

@@ -84,8 +84,11 @@ pub fn log(outcome: &ScanOutcome, options: &ReportOptions, cwd: Option<&std::pat
         .collect();
 
     let stats = &outcome.stats;
-    let notifications: Vec<Value> = stats
+    // The report's skips: redacted when asked, like every other field.
+    let notifications: Vec<Value> = report
+        .summary
         .skipped
+        .items
         .iter()
         .filter(|s| s.reason.is_error())
         .map(|skip| {
@@ -271,7 +274,7 @@ fn result(
         "level": level(raw.severity),
         "message": { "text": message(raw, shown) },
         "locations": [ { "physicalLocation": {
-            "artifactLocation": artifact_location(&raw.path, cwd),
+            "artifactLocation": artifact_location(&shown.path, cwd),
             "region": region,
         } } ],
         "partialFingerprints": {
@@ -296,7 +299,7 @@ fn message(raw: &Finding, shown: &Finding) -> String {
         }
         _ => format!(
             "{}: {} should not be in version control",
-            raw.name, raw.path
+            raw.name, shown.path
         ),
     };
     if let Some(git) = &shown.git {

@@ -21,16 +21,19 @@ const REGEX_SIZE_LIMIT: usize = 16 * 1024 * 1024;
 /// Shortest keyword: shorter ones fire on nearly every line.
 const MIN_KEYWORD_LEN: usize = 3;
 
+/// Compiles one rule file into `set`; returns its public values as written.
+/// `eager` compiles every regex now; `scrub` keeps parse errors from quoting
+/// the file (one a repository named could be anything).
 pub(super) fn compile_file(
     origin: &str,
     text: &str,
-    eager: bool,
+    (eager, scrub): (bool, bool),
     set: &mut RuleSet,
     seen_ids: &mut HashSet<String>,
     problems: &mut Vec<RuleProblem>,
-) {
-    let Some(file) = parse_file(origin, text, problems) else {
-        return;
+) -> Vec<String> {
+    let Some(file) = parse_file(origin, text, scrub, problems) else {
+        return Vec::new();
     };
     set.public_values.extend(
         file.public_values
@@ -57,6 +60,7 @@ pub(super) fn compile_file(
             set.file_rules.push(rule);
         }
     }
+    file.public_values
 }
 
 /// Collects the problems of one rule.
@@ -265,6 +269,7 @@ fn compile_rule(
         keywords_case_sensitive: syntax.keywords_case_sensitive,
         regex: regex?,
         min_entropy: syntax.entropy,
+        config_entropy: None,
         checksum,
         placeholder_check: syntax.placeholder_check,
         decode,
@@ -353,14 +358,30 @@ fn compile_file_rule(
 
 /// Parses a rule file table by table, so that a missing or unknown field is
 /// reported with the id of the rule it belongs to.
-fn parse_file(origin: &str, text: &str, problems: &mut Vec<RuleProblem>) -> Option<RuleFileSyntax> {
+fn parse_file(
+    origin: &str,
+    text: &str,
+    scrub: bool,
+    problems: &mut Vec<RuleProblem>,
+) -> Option<RuleFileSyntax> {
     let file_problem = |reason: String| RuleProblem {
         origin: origin.to_string(),
         rule_id: None,
         reason,
     };
+    let shown = |err: &toml::de::Error| {
+        if scrub {
+            crate::redact::toml_error(text, err)
+        } else {
+            err.to_string().trim_end().replace('\n', " ")
+        }
+    };
     let mut table: toml::Table = match toml::from_str(text) {
         Ok(table) => table,
+        Err(err) if scrub => {
+            problems.push(file_problem(format!("not valid TOML: {}", shown(&err))));
+            return None;
+        }
         Err(err) => {
             problems.push(file_problem(format!(
                 "not valid TOML: {}",
@@ -376,7 +397,7 @@ fn parse_file(origin: &str, text: &str, problems: &mut Vec<RuleProblem>) -> Opti
     if let Some(values) = table.remove("public_values") {
         match Vec::<String>::deserialize(values) {
             Ok(values) => file.public_values = values,
-            Err(err) => problems.push(file_problem(format!("public_values: {err}"))),
+            Err(err) => problems.push(file_problem(format!("public_values: {}", shown(&err)))),
         }
     }
     for key in table.keys() {
@@ -384,8 +405,8 @@ fn parse_file(origin: &str, text: &str, problems: &mut Vec<RuleProblem>) -> Opti
             "unknown top-level key `{key}` (expected [[rule]], [[file]] or public_values)"
         )));
     }
-    file.rule = parse_tables(origin, "rule", rule_tables, problems);
-    file.file = parse_tables(origin, "file", file_tables, problems);
+    file.rule = parse_tables(origin, "rule", rule_tables, &shown, problems);
+    file.file = parse_tables(origin, "file", file_tables, &shown, problems);
     if file.rule.is_empty()
         && file.file.is_empty()
         && file.public_values.is_empty()
@@ -402,6 +423,7 @@ fn parse_tables<T: for<'de> Deserialize<'de>>(
     origin: &str,
     kind: &str,
     value: Option<toml::Value>,
+    shown: &dyn Fn(&toml::de::Error) -> String,
     problems: &mut Vec<RuleProblem>,
 ) -> Vec<T> {
     let Some(value) = value else {
@@ -426,7 +448,7 @@ fn parse_tables<T: for<'de> Deserialize<'de>>(
             Err(err) => problems.push(RuleProblem {
                 origin: origin.to_string(),
                 rule_id: Some(id),
-                reason: err.to_string().trim_end().replace('\n', " "),
+                reason: shown(&err),
             }),
         }
     }

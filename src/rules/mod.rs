@@ -102,8 +102,12 @@ pub struct Rule {
     pub keywords_case_sensitive: bool,
     /// The confirming regex, a byte regex with Unicode off, compiled on first use.
     pub regex: LazyRegex,
-    /// Minimum Shannon entropy (bits per byte) of the secret.
+    /// Minimum Shannon entropy (bits per byte) of the secret, as the rule
+    /// file sets it.
     pub min_entropy: Option<f64>,
+    /// The floor a `.secretgate.toml` set instead (`[rules] entropy`); the
+    /// engine counts what it drops beyond the rule file's own floor.
+    pub config_entropy: Option<f64>,
     /// Structural check on the secret.
     pub checksum: Option<Checksum>,
     /// Whether placeholders and references are rejected.
@@ -311,6 +315,18 @@ pub struct RuleSet {
     /// Publicly documented example and test values, normalised by
     /// [`normalize_public_value`].
     pub public_values: HashSet<String>,
+    /// Public values only a config's extra rule files declare, as written:
+    /// listed in every report, since they turn findings off.
+    pub config_public_values: Vec<String>,
+    /// The same, normalised, for the engine to count what they drop.
+    pub config_public_set: HashSet<String>,
+}
+
+impl Rule {
+    /// The entropy floor in force: the config's, else the rule file's.
+    pub fn entropy_floor(&self) -> Option<f64> {
+        self.config_entropy.or(self.min_entropy)
+    }
 }
 
 /// The form in which public values are compared: lowercase, without a `0x`
@@ -359,13 +375,38 @@ fn render_problems(problems: &[RuleProblem]) -> String {
         .join("\n")
 }
 
-/// Where rules come from: the embedded set, user files, or both.
+/// Where rules come from: the embedded set, user files, a config's extra
+/// files, or any of them.
 #[derive(Debug, Clone, Default)]
 pub struct RuleSources {
     /// Include the embedded `patterns/*.toml`.
     pub builtin: bool,
-    /// Extra files or directories of `*.toml`.
+    /// Extra files or directories of `*.toml` named on the command line.
     pub paths: Vec<PathBuf>,
+    /// Files or directories a `.secretgate.toml` names (`[rules] extra`).
+    pub config: Option<ConfigRuleFiles>,
+}
+
+/// The rule files a config names, and who named the config: a repository's
+/// own config may name only regular files inside it (see
+/// [`crate::confined`]), and problems in them never quote their text.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigRuleFiles {
+    /// Files or directories of `*.toml`.
+    pub paths: Vec<PathBuf>,
+    /// Who named the config.
+    pub trust: crate::confined::Trust,
+}
+
+/// Where one rule file's text came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// Embedded: tested, so regexes may compile lazily.
+    Builtin,
+    /// Named on the command line.
+    User,
+    /// Named by a config; `scrub` when the repository named it.
+    Config { scrub: bool },
 }
 
 /// A rule as a report describes it once, apart from its findings: SARIF lists
@@ -421,33 +462,59 @@ impl RuleSet {
 impl RuleSet {
     /// Loads and compiles rules from the given sources, reporting every problem.
     pub fn load(sources: &RuleSources) -> Result<RuleSet, RuleError> {
-        // (origin, text, whether built in: built-in rules are tested, so their
-        // regexes may be compiled lazily; user rules are compiled now).
-        let mut texts: Vec<(String, String, bool)> = Vec::new();
+        // (origin, text, source: built-in rules are tested, so their regexes
+        // may be compiled lazily; other rules are compiled now).
+        let mut texts: Vec<(String, String, Source)> = Vec::new();
         let mut problems = Vec::new();
         if sources.builtin {
             for (name, text) in EMBEDDED_PATTERNS {
                 texts.push((
                     format!("patterns/{name} (built in)"),
                     (*text).to_string(),
-                    true,
+                    Source::Builtin,
                 ));
             }
         }
+        let user = crate::confined::Trust::User;
         for path in &sources.paths {
-            collect_rule_files(path, &mut texts, &mut problems);
+            collect_rule_files(path, &user, Source::User, &mut texts, &mut problems);
+        }
+        if let Some(config) = &sources.config {
+            let source = Source::Config {
+                scrub: config.trust.is_repository(),
+            };
+            for path in &config.paths {
+                collect_rule_files(path, &config.trust, source, &mut texts, &mut problems);
+            }
         }
         let mut set = RuleSet::default();
         let mut seen_ids = HashSet::new();
-        for (origin, text, builtin) in &texts {
-            compile::compile_file(
+        let mut from_config: Vec<String> = Vec::new();
+        let mut elsewhere: HashSet<String> = HashSet::new();
+        for (origin, text, source) in &texts {
+            let (eager, scrub) = match source {
+                Source::Builtin => (false, false),
+                Source::User => (true, false),
+                Source::Config { scrub } => (true, *scrub),
+            };
+            let values = compile::compile_file(
                 origin,
                 text,
-                !builtin,
+                (eager, scrub),
                 &mut set,
                 &mut seen_ids,
                 &mut problems,
             );
+            match source {
+                Source::Config { .. } => from_config.extend(values),
+                _ => elsewhere.extend(values.iter().map(|v| normalize_public_value(v.as_bytes()))),
+            }
+        }
+        for value in from_config {
+            let normal = normalize_public_value(value.as_bytes());
+            if !elsewhere.contains(&normal) && set.config_public_set.insert(normal) {
+                set.config_public_values.push(value);
+            }
         }
         if problems.is_empty() {
             Ok(set)
@@ -465,7 +532,7 @@ impl RuleSet {
         compile::compile_file(
             origin,
             text,
-            true,
+            (true, false),
             &mut set,
             &mut HashSet::new(),
             &mut problems,
@@ -485,11 +552,21 @@ impl RuleSet {
 
 fn collect_rule_files(
     path: &Path,
-    texts: &mut Vec<(String, String, bool)>,
+    trust: &crate::confined::Trust,
+    source: Source,
+    texts: &mut Vec<(String, String, Source)>,
     problems: &mut Vec<RuleProblem>,
 ) {
     let origin = path.display().to_string();
     if path.is_dir() {
+        if let Err(err) = trust.admit(path) {
+            problems.push(RuleProblem {
+                origin,
+                rule_id: None,
+                reason: err.to_string(),
+            });
+            return;
+        }
         let entries = match std::fs::read_dir(path) {
             Ok(entries) => entries,
             Err(err) => {
@@ -514,16 +591,19 @@ fn collect_rule_files(
             });
         }
         for file in files {
-            collect_rule_files(&file, texts, problems);
+            collect_rule_files(&file, trust, source, texts, problems);
         }
         return;
     }
-    match std::fs::read_to_string(path) {
-        Ok(text) => texts.push((origin, text, false)),
+    match crate::confined::read_text(path, crate::confined::MAX_POLICY_BYTES, trust) {
+        Ok(text) => texts.push((origin, text, source)),
         Err(err) => problems.push(RuleProblem {
             origin,
             rule_id: None,
-            reason: format!("cannot read rule file: {err} (check the --rules path)"),
+            reason: match source {
+                Source::Config { .. } => format!("cannot use this rule file: {err}"),
+                _ => format!("cannot read rule file: {err} (check the --rules path)"),
+            },
         }),
     }
 }
