@@ -5,8 +5,9 @@
 //! against another version, and most of every delta is "copy these bytes
 //! from the base". A line that a single copy carries over whole, with its
 //! line breaks, is the same line in both versions, so every line rule gives
-//! the same matches on it; a span rule's window carried over whole gives the
-//! same matches too. Scanning only the rest turns a history audit from
+//! the same matches on it; a span rule's merged window carried over whole,
+//! and merged the same way in both versions, gives the same matches too.
+//! Scanning only the rest turns a history audit from
 //! "every byte of every version" into "every byte anyone ever wrote".
 
 use std::ops::Range;
@@ -115,13 +116,37 @@ impl Reuse {
         self.segments.iter().map(|s| s.target.len()).sum()
     }
 
-    /// The segments whose base range holds all of `range`: a block of the
-    /// base may be copied to several places.
-    fn segments_in_base(&self, range: Range<usize>) -> impl Iterator<Item = &Segment> + '_ {
-        self.segments.iter().filter(move |s| {
-            let base = s.base_range();
-            base.start <= range.start && range.end <= base.end
-        })
+    /// For each of `ranges` (of the base), every segment whose base range
+    /// holds all of it (a block of the base may be copied to several
+    /// places), as `(index in ranges, segment)`. One sweep over both sorted
+    /// by base start: about the number of ranges plus segments, not their
+    /// product, however many keywords a file holds.
+    fn holders<'a>(&'a self, ranges: &[Range<usize>]) -> Vec<(usize, &'a Segment)> {
+        let mut order: Vec<usize> = (0..ranges.len()).collect();
+        order.sort_unstable_by_key(|&i| ranges[i].start);
+        let mut by_base: Vec<&Segment> = self.segments.iter().collect();
+        by_base.sort_unstable_by_key(|s| s.base);
+        let mut next = 0;
+        // Segments starting at or before the current range and not ending
+        // before it: those that may hold it or a later one.
+        let mut open: Vec<&Segment> = Vec::new();
+        let mut held = Vec::new();
+        for i in order {
+            let range = &ranges[i];
+            while let Some(&segment) = by_base.get(next)
+                && segment.base <= range.start
+            {
+                open.push(segment);
+                next += 1;
+            }
+            open.retain(|s| s.base_range().end >= range.start);
+            held.extend(
+                open.iter()
+                    .filter(|s| range.end <= s.base_range().end)
+                    .map(|&s| (i, s)),
+            );
+        }
+        held
     }
 
     /// The segment whose target range holds all of `range`.
@@ -132,61 +157,63 @@ impl Reuse {
             .filter(|s| s.target.start <= range.start && range.end <= s.target.end)
     }
 
-    /// The base's match `m` moved to every place the new version carries it
-    /// to; none if its window is not carried over whole (then the new version
-    /// finds it again, or not, by rescanning). A span rule's window that
-    /// touches either end of the text is never carried: there the window is
-    /// cut short, and the same keyword sees a different window in the other
-    /// version.
-    pub fn carry<'a>(
-        &'a self,
-        m: &'a Match,
-        line_bounded: bool,
-    ) -> impl Iterator<Item = Match> + 'a {
-        let window = &m.window;
-        let clipped = !line_bounded && (window.start == 0 || window.end >= self.base_len);
-        self.segments_in_base(window.clone())
-            .filter(move |_| !clipped)
-            .filter_map(move |segment| {
-                let shift = |r: &Range<usize>| {
-                    r.start - segment.base + segment.target.start
-                        ..r.end - segment.base + segment.target.start
-                };
-                let moved_window = shift(window);
-                if !line_bounded && (moved_window.start == 0 || moved_window.end >= self.target_len)
-                {
-                    return None;
-                }
-                Some(Match {
-                    span: shift(&m.span),
-                    secret_span: shift(&m.secret_span),
-                    window: moved_window,
-                    ..m.clone()
-                })
-            })
-    }
-
-    /// Every place in the new version the base's bytes `range` are carried to.
-    pub fn carry_range(&self, range: Range<usize>) -> impl Iterator<Item = Range<usize>> + '_ {
-        self.segments_in_base(range.clone()).map(move |s| {
-            let start = range.start - s.base + s.target.start;
-            start..start + range.len()
-        })
-    }
-
-    /// Whether a span rule's window in the new version was carried over
-    /// whole from the base, so [`Reuse::carry`] already brought its matches.
-    pub fn carries(&self, window: &Range<usize>) -> bool {
-        if window.start == 0 || window.end >= self.target_len {
-            return false;
+    /// The base's matches moved to every place the new version carries their
+    /// windows to; none for a match whose window is not carried over whole
+    /// (then the new version finds it again, or not, by rescanning). A span
+    /// rule's window (`line_bounded` false for its rule) that touches either
+    /// end of the text is never carried: there the window is cut short, and
+    /// the same keyword sees a different window in the other version.
+    pub fn carry(&self, matches: &[Match], line_bounded: impl Fn(usize) -> bool) -> Vec<Match> {
+        let windows: Vec<Range<usize>> = matches.iter().map(|m| m.window.clone()).collect();
+        let mut carried = Vec::new();
+        for (i, segment) in self.holders(&windows) {
+            let m = &matches[i];
+            let shift = |r: &Range<usize>| {
+                r.start - segment.base + segment.target.start
+                    ..r.end - segment.base + segment.target.start
+            };
+            let moved = shift(&m.window);
+            let clipped = |r: &Range<usize>, len: usize| r.start == 0 || r.end >= len;
+            if !line_bounded(m.rule)
+                && (clipped(&m.window, self.base_len) || clipped(&moved, self.target_len))
+            {
+                continue;
+            }
+            carried.push(Match {
+                span: shift(&m.span),
+                secret_span: shift(&m.secret_span),
+                window: moved,
+                ..m.clone()
+            });
         }
-        let Some(segment) = self.segment_in_target(window) else {
-            return false;
-        };
+        carried
+    }
+
+    /// Every place in the new version each of the base's byte `ranges` is
+    /// carried to, as `(index in ranges, where)`.
+    pub fn carry_ranges(&self, ranges: &[Range<usize>]) -> Vec<(usize, Range<usize>)> {
+        self.holders(ranges)
+            .into_iter()
+            .map(|(i, s)| {
+                let start = ranges[i].start - s.base + s.target.start;
+                (i, start..start + ranges[i].len())
+            })
+            .collect()
+    }
+
+    /// Where in the base a span rule's window of the new version was
+    /// carried over whole from, if it was: then the base's matches in that
+    /// window are what [`Reuse::carry`] brought. A window touching either end
+    /// of either text is never carried (see [`Reuse::carry`]).
+    pub fn carried_from(&self, window: &Range<usize>) -> Option<Range<usize>> {
+        if window.start == 0 || window.end >= self.target_len {
+            return None;
+        }
+        let segment = self.segment_in_target(window)?;
         let base_start = window.start - segment.target.start + segment.base;
         let base_end = base_start + window.len();
         debug_assert!(segment.base_range().contains(&base_start));
-        base_start > 0 && base_end < self.base_len
+        (base_start > 0 && base_end < self.base_len).then_some(base_start..base_end)
     }
 
     /// The whole lines of the new version that are not reused: what the line
@@ -266,7 +293,10 @@ mod tests {
         let reuse = Reuse::new(moved, base, &[copy(0, 4, 4), copy(4, 0, 4)]);
         assert_eq!(reuse.segments.len(), 2);
         assert!(reuse.dirty_lines().is_empty());
-        assert_eq!(reuse.carry_range(0..1).collect::<Vec<_>>(), vec![4..5]);
+        assert_eq!(
+            reuse.carry_ranges(&[0..1, 4..6]),
+            vec![(0, 4..5), (1, 0..2)]
+        );
     }
 
     #[test]
@@ -294,10 +324,16 @@ mod tests {
         }
     }
 
-    /// Builds a new version out of pieces of `base` (copies, some starting
-    /// or ending mid-line, some moved) and inserted text (rule examples,
-    /// filler, bare line breaks), and returns it with its copies.
-    fn edit(base: &[u8], inserts: &[&[u8]], rng: &mut Rng) -> (Vec<u8>, Vec<Copy>) {
+    /// Builds a new version out of pieces of `base` (copies of up to
+    /// `max_copy` bytes, some starting or ending mid-line, some moved) and
+    /// inserted text (rule examples, filler, bare line breaks), and returns
+    /// it with its copies.
+    fn edit(
+        base: &[u8],
+        inserts: &[&[u8]],
+        max_copy: usize,
+        rng: &mut Rng,
+    ) -> (Vec<u8>, Vec<Copy>) {
         let mut target = Vec::new();
         let mut copies = Vec::new();
         let mut at = 0;
@@ -309,7 +345,7 @@ mod tests {
                 3 if !base.is_empty() => {
                     // A block from anywhere in the base (a move).
                     let start = rng.below(base.len());
-                    let len = rng.below(base.len() - start).min(300) + 1;
+                    let len = rng.below(base.len() - start).min(max_copy * 3 / 4) + 1;
                     copies.push(Copy {
                         target: target.len(),
                         base: start,
@@ -318,7 +354,7 @@ mod tests {
                     target.extend_from_slice(&base[start..start + len]);
                 }
                 _ => {
-                    let len = rng.below(400).min(base.len() - at) + 1;
+                    let len = rng.below(max_copy).min(base.len() - at) + 1;
                     let len = len.min(base.len() - at);
                     copies.push(Copy {
                         target: target.len(),
@@ -333,31 +369,41 @@ mod tests {
         (target, copies)
     }
 
-    /// The promise of [`Reuse`]: a delta scan gives exactly the matches a
-    /// full scan of the new version gives, over random edits of texts full
-    /// of every rule's examples.
-    #[test]
-    fn delta_scans_equal_full_scans() {
+    /// Every rule's examples and negative examples, one a line, and the
+    /// engine over the built-in rules.
+    fn examples_and_engine() -> (Vec<Vec<u8>>, crate::engine::Engine) {
         let rules = crate::rules::RuleSet::load(&crate::rules::RuleSources {
             builtin: true,
             paths: Vec::new(),
             config: None,
         })
         .unwrap();
-        let examples: Vec<String> = rules
+        let examples = rules
             .rules
             .iter()
-            .flat_map(|r| r.examples.iter().chain(&r.negative_examples).cloned())
-            .collect();
-        let engine = crate::engine::Engine::new(rules).unwrap();
-        let mut inserts: Vec<Vec<u8>> = examples
-            .iter()
+            .flat_map(|r| r.examples.iter().chain(&r.negative_examples))
             .map(|e| format!("{e}\n").into_bytes())
             .collect();
-        inserts.push(b"  filler line with the word secret and private\n".to_vec());
-        inserts.push(b"x = 1; ".to_vec());
-        let inserts: Vec<&[u8]> = inserts.iter().map(|v| v.as_slice()).collect();
-        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        (examples, crate::engine::Engine::new(rules).unwrap())
+    }
+
+    /// What the chains of versions reused: bytes of lines, and merged span
+    /// windows whose matches were carried over instead of read again.
+    #[derive(Debug, Default)]
+    struct Reached {
+        bytes: usize,
+        span_windows: usize,
+    }
+
+    /// Chains of versions, each a random edit of the one before (copies of
+    /// up to `max_copy` bytes), each base a run of `pieces` inserts: checks
+    /// that every delta scan gives the full scan's matches.
+    fn check_chains(
+        engine: &crate::engine::Engine,
+        inserts: &[&[u8]],
+        (rounds, pieces, max_copy): (usize, usize, usize),
+        rng: &mut Rng,
+    ) -> Reached {
         let sorted = |mut v: Vec<crate::engine::Match>| {
             v.sort_by(|a, b| {
                 (a.rule, a.span.start, a.span.end, &a.secret, a.allowed).cmp(&(
@@ -372,22 +418,48 @@ mod tests {
                 .map(|m| (m.rule, m.span, m.secret_span, m.secret, m.allowed))
                 .collect::<Vec<_>>()
         };
-        let mut carried = 0;
-        for round in 0..40 {
+        let mut reached = Reached::default();
+        for round in 0..rounds {
             // A base: a run of examples and filler.
             let mut base = Vec::new();
-            for _ in 0..40 {
+            for _ in 0..pieces {
                 base.extend_from_slice(inserts[rng.below(inserts.len())]);
             }
             let mut version = base;
             let mut state = engine.scan_full(&version).reusable;
             // A chain of versions, each a delta of the one before.
             for step in 0..4 {
-                let (next, copies) = edit(&version, &inserts, &mut rng);
+                let (next, copies) = edit(&version, inserts, max_copy, rng);
                 let reuse = Reuse::new(&next, &version, &copies);
-                carried += reuse.reused_bytes();
+                reached.bytes += reuse.reused_bytes();
                 let delta = engine.scan_delta(&next, &state, &reuse);
                 let full = engine.scan_full(&next);
+                reached.span_windows += full
+                    .reusable
+                    .span_windows
+                    .iter()
+                    .filter(|w| {
+                        reuse.carried_from(&w.range).is_some_and(|from| {
+                            state
+                                .span_windows
+                                .iter()
+                                .any(|b| b.rule == w.rule && b.range == from)
+                        })
+                    })
+                    .count();
+                assert_eq!(
+                    delta.reusable.span_windows, full.reusable.span_windows,
+                    "round {round} step {step}: merged span windows differ"
+                );
+                // What the next version inherits is the full scan's too.
+                let raw = |mut v: Vec<crate::engine::Match>| {
+                    v.sort_by_key(|m| (m.rule, m.span.start, m.span.end, m.window.start));
+                    v
+                };
+                assert!(
+                    raw(delta.reusable.matches.clone()) == raw(full.reusable.matches.clone()),
+                    "round {round} step {step}: the matches a later version inherits differ"
+                );
                 let (got, want) = (sorted(delta.matches), sorted(full.matches));
                 let missing: Vec<_> = want.iter().filter(|m| !got.contains(m)).collect();
                 let extra: Vec<_> = got.iter().filter(|m| !want.contains(m)).collect();
@@ -407,9 +479,44 @@ mod tests {
                 version = next;
             }
         }
+        reached
+    }
+
+    /// The promise of [`Reuse`]: a delta scan gives exactly the matches a
+    /// full scan of the new version gives, over random edits of texts full
+    /// of every rule's examples.
+    #[test]
+    fn delta_scans_equal_full_scans() {
+        let (mut inserts, engine) = examples_and_engine();
+        inserts.push(b"  filler line with the word secret and private\n".to_vec());
+        inserts.push(b"x = 1; ".to_vec());
+        let inserts: Vec<&[u8]> = inserts.iter().map(|v| v.as_slice()).collect();
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let reached = check_chains(&engine, &inserts, (40, 40, 400), &mut rng);
         assert!(
-            carried > 0,
+            reached.bytes > 0,
             "the edits reused nothing: the test tests nothing"
+        );
+    }
+
+    /// The same promise where span rules' merged windows are carried over
+    /// (long copies, keywords spread out by filler) and where edits grow,
+    /// split and join them (lines dense with span rules' keywords).
+    #[test]
+    fn delta_scans_equal_full_scans_across_span_windows() {
+        let (mut inserts, engine) = examples_and_engine();
+        let filler = "plain prose without any of the words the rules look for\n".repeat(12);
+        for _ in 0..inserts.len() / 2 {
+            inserts.push(filler.clone().into_bytes());
+        }
+        inserts.push(b"twilio twilio auth_token machine vapi passphrase private secret\n".to_vec());
+        inserts.push(b"AKIA twilio ".to_vec());
+        let inserts: Vec<&[u8]> = inserts.iter().map(|v| v.as_slice()).collect();
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+        let reached = check_chains(&engine, &inserts, (10, 120, 8000), &mut rng);
+        assert!(
+            reached.span_windows > 0,
+            "no merged span window was carried over: the test tests nothing"
         );
     }
 }

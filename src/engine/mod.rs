@@ -14,6 +14,7 @@ pub mod entropy;
 pub mod placeholder;
 pub mod self_test;
 pub mod text;
+pub mod windows;
 
 use std::collections::HashSet;
 use std::ops::Range;
@@ -21,6 +22,7 @@ use std::ops::Range;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use crate::rules::{Decode, Rule, RuleSet, normalize_public_value};
+use windows::{ByStart, Lines, SpanWindow, line_window, span_window};
 
 /// The marker that, anywhere on a matched line, allows the match.
 pub const INLINE_ALLOW_MARKER: &[u8] = b"secretgate:allow";
@@ -66,6 +68,8 @@ struct KeywordSet {
     automaton: AhoCorasick,
     /// For each keyword pattern id, the rules that use it.
     rules: Vec<Vec<usize>>,
+    /// The longest keyword, in bytes.
+    max_len: usize,
 }
 
 impl KeywordSet {
@@ -106,6 +110,7 @@ impl KeywordSet {
         Ok(KeywordSet {
             automaton,
             rules: users,
+            max_len: keywords.iter().map(String::len).max().unwrap_or(0),
         })
     }
 }
@@ -115,10 +120,12 @@ impl KeywordSet {
 /// Rules come in two shapes. Line rules (the vast majority) see only the line
 /// around a keyword, so a line's matches depend on that line alone; span
 /// rules (multi-line secrets such as PEM keys, or a key name a few lines
-/// above its value) see a fixed window of bytes around each keyword, so each
-/// of their matches depends on that window alone. Both properties are what
+/// above its value) see a fixed window of bytes around each keyword, merged
+/// with the overlapping windows of the same rule, so each of their matches
+/// depends on its merged window alone. Both properties are what
 /// [`Engine::scan_delta`] relies on to rescan only what a new version of a
-/// file changed.
+/// file changed. Both merges are what keep a scan linear in its input: no
+/// rule's regex reads a byte twice, however dense the keywords.
 #[derive(Debug)]
 pub struct Engine {
     rules: RuleSet,
@@ -176,6 +183,9 @@ pub struct Reusable {
     pub matches: Vec<Match>,
     /// Every span-rule keyword in the text.
     pub span_hits: Vec<SpanHit>,
+    /// The merged windows the span rules' regexes ran on (or whose matches
+    /// were carried over), sorted by rule and start.
+    pub span_windows: Vec<SpanWindow>,
 }
 
 /// A scan's matches, plus what a later version of the same file can reuse.
@@ -185,6 +195,28 @@ pub struct Scan {
     pub matches: Vec<Match>,
     /// The state a delta scan of a derived version inherits.
     pub reusable: Reusable,
+    /// Bytes the rules' regexes read, once per pass over a window: the work
+    /// that must stay linear in the input whatever its keyword density.
+    pub regex_bytes: u64,
+}
+
+/// Bytes the rules' regexes read during one scan, in total and, when asked
+/// for, per rule.
+#[derive(Debug, Default)]
+struct Work {
+    bytes: u64,
+    by_rule: Option<Vec<u64>>,
+}
+
+impl Work {
+    fn add(&mut self, rule: usize, bytes: usize) {
+        self.bytes += bytes as u64;
+        if let Some(by_rule) = &mut self.by_rule
+            && let Some(count) = by_rule.get_mut(rule)
+        {
+            *count += bytes as u64;
+        }
+    }
 }
 
 impl Engine {
@@ -244,13 +276,29 @@ impl Engine {
 
     /// [`Engine::scan`], keeping what a delta scan of a later version needs.
     pub fn scan_full(&self, text: &[u8]) -> Scan {
+        self.scan_full_with(text, &mut Work::default())
+    }
+
+    /// The bytes each rule's regex reads in a full scan of `text`, indexed
+    /// like [`RuleSet::rules`]: what tests and profiles use to check that no
+    /// rule reads the input more than a bounded number of times.
+    pub fn regex_bytes_by_rule(&self, text: &[u8]) -> Vec<u64> {
+        let mut work = Work {
+            bytes: 0,
+            by_rule: Some(vec![0; self.rules.rules.len()]),
+        };
+        self.scan_full_with(text, &mut work);
+        work.by_rule.unwrap_or_default()
+    }
+
+    fn scan_full_with(&self, text: &[u8], work: &mut Work) -> Scan {
         let mut raw = Vec::new();
         let mut span_hits = Vec::new();
         for set in &self.keywords {
-            self.scan_set(set, text, 0..text.len(), &mut raw, &mut span_hits);
+            self.scan_set(set, text, 0..text.len(), &mut raw, &mut span_hits, work);
         }
-        self.confirm_spans(text, &span_hits, None, &mut raw);
-        self.finish(text, raw, span_hits)
+        let span_windows = self.confirm_spans(text, &span_hits, None, &mut raw, work);
+        self.finish(text, raw, span_hits, span_windows, work)
     }
 
     /// Scans a version of a file derived from an earlier one by the copies
@@ -258,46 +306,53 @@ impl Engine {
     /// ([`Scan::reusable`]). Keywords are looked for only in the lines the
     /// copies do not carry over whole (a keyword never spans lines, so the
     /// others are the base's, moved); regexes run only on those lines and on
-    /// span windows not carried over whole; every other match is the base's,
-    /// moved. The result is the one [`Engine::scan_full`] gives.
+    /// merged span windows that are not the base's, carried over whole; every
+    /// other match is the base's, moved. The result is the one
+    /// [`Engine::scan_full`] gives.
     pub fn scan_delta(&self, text: &[u8], base: &Reusable, delta: &delta::Reuse) -> Scan {
-        let mut raw: Vec<Match> = base
-            .matches
-            .iter()
-            .flat_map(|m| delta.carry(m, self.rules.rules[m.rule].line_bounded))
-            .collect();
-        let mut span_hits: Vec<SpanHit> = base
-            .span_hits
-            .iter()
-            .flat_map(|hit| {
-                delta.carry_range(hit.start..hit.end).map(|moved| SpanHit {
-                    rule: hit.rule,
-                    start: moved.start,
-                    end: moved.end,
-                })
+        let mut work = Work::default();
+        let mut raw = delta.carry(&base.matches, |rule| self.rules.rules[rule].line_bounded);
+        let hits: Vec<Range<usize>> = base.span_hits.iter().map(|h| h.start..h.end).collect();
+        let mut span_hits: Vec<SpanHit> = delta
+            .carry_ranges(&hits)
+            .into_iter()
+            .map(|(i, moved)| SpanHit {
+                rule: base.span_hits[i].rule,
+                start: moved.start,
+                end: moved.end,
             })
             .collect();
         for dirty in delta.dirty_lines() {
             for set in &self.keywords {
-                self.scan_set(set, text, dirty.clone(), &mut raw, &mut span_hits);
+                let (raw, hits) = (&mut raw, &mut span_hits);
+                self.scan_set(set, text, dirty.clone(), raw, hits, &mut work);
             }
         }
-        self.confirm_spans(text, &span_hits, Some(delta), &mut raw);
-        self.finish(text, raw, span_hits)
+        let from = Some((delta, base.span_windows.as_slice()));
+        let span_windows = self.confirm_spans(text, &span_hits, from, &mut raw, &mut work);
+        self.finish(text, raw, span_hits, span_windows, &mut work)
     }
 
     /// Decoded containers, overlaps and allow markers: the steps that look
     /// at the whole text, run after the rules.
-    fn finish(&self, text: &[u8], raw: Vec<Match>, span_hits: Vec<SpanHit>) -> Scan {
+    fn finish(
+        &self,
+        text: &[u8],
+        raw: Vec<Match>,
+        span_hits: Vec<SpanHit>,
+        span_windows: Vec<SpanWindow>,
+        work: &mut Work,
+    ) -> Scan {
         let mut matches = raw.clone();
         for decoded in decode::kubernetes_secret_values(text) {
             let mut inner = Vec::new();
             let mut inner_hits = Vec::new();
             for set in &self.keywords {
                 let whole = 0..decoded.text.len();
-                self.scan_set(set, &decoded.text, whole, &mut inner, &mut inner_hits);
+                let (inner, hits) = (&mut inner, &mut inner_hits);
+                self.scan_set(set, &decoded.text, whole, inner, hits, work);
             }
-            self.confirm_spans(&decoded.text, &inner_hits, None, &mut inner);
+            self.confirm_spans(&decoded.text, &inner_hits, None, &mut inner, work);
             for m in inner {
                 matches.push(Match {
                     span: decoded.span.clone(),
@@ -315,18 +370,21 @@ impl Engine {
             reusable: Reusable {
                 matches: raw,
                 span_hits,
+                span_windows,
             },
+            regex_bytes: work.bytes,
         }
     }
 
-    /// The keywords of `set` inside `region`: line rules are confirmed here,
-    /// span rules' keywords are collected in `span_hits` for
+    /// The keywords of `set` inside `region` (whole lines): line rules are
+    /// confirmed here, span rules' keywords are collected in `span_hits` for
     /// [`Engine::confirm_spans`].
     ///
     /// A line rule's regex runs on the line around its keyword; windows of
     /// one rule that touch are merged, so a line with many keywords is read
     /// once, and they never cross a line, so a line's matches depend on that
-    /// line alone.
+    /// line alone. Hits are taken in order of start, so a rule's windows come
+    /// in order and the merged ones never overlap: no byte is read twice.
     fn scan_set(
         &self,
         set: &KeywordSet,
@@ -334,13 +392,17 @@ impl Engine {
         region: Range<usize>,
         out: &mut Vec<Match>,
         span_hits: &mut Vec<SpanHit>,
+        work: &mut Work,
     ) {
         let mut pending: Vec<Option<Range<usize>>> = Vec::new();
         let mut touched: Vec<usize> = Vec::new();
+        let mut lines = Lines::new(text, region.start);
         let offset = region.start;
-        for hit in set.automaton.find_overlapping_iter(&text[region]) {
-            let (start, end) = (offset + hit.start(), offset + hit.end());
-            for &rule_index in &set.rules[hit.pattern().as_usize()] {
+        let hits = set.automaton.find_overlapping_iter(&text[region]);
+        for (start, end, keyword) in ByStart::new(hits, set.max_len) {
+            let (start, end) = (offset + start, offset + end);
+            let mut line = None;
+            for &rule_index in &set.rules[keyword] {
                 let rule = &self.rules.rules[rule_index];
                 if !rule.line_bounded {
                     span_hits.push(SpanHit {
@@ -350,7 +412,8 @@ impl Engine {
                     });
                     continue;
                 }
-                let window = keyword_window(rule, text, start, end);
+                let line = line.get_or_insert_with(|| lines.around(start, end));
+                let window = line_window(rule, text.len(), line, start, end);
                 if pending.is_empty() {
                     pending = vec![None; self.rules.rules.len()];
                 }
@@ -361,7 +424,7 @@ impl Engine {
                     }
                     slot => {
                         if let Some(done) = slot.replace(window) {
-                            self.confirm(rule_index, text, done, out);
+                            self.confirm(rule_index, text, done, out, work);
                         } else {
                             touched.push(rule_index);
                         }
@@ -371,36 +434,67 @@ impl Engine {
         }
         for rule_index in touched {
             if let Some(window) = pending[rule_index].take() {
-                self.confirm(rule_index, text, window, out);
+                self.confirm(rule_index, text, window, out, work);
             }
         }
     }
 
-    /// Span rules: the regex on a fixed window around each keyword, never
-    /// merged, each distinct window once. With a delta, windows it carries
-    /// over whole are skipped: their matches were inherited.
+    /// Span rules: each rule's windows merged where they overlap or touch,
+    /// and the regex run once over each merged window, whose bytes alone
+    /// decide its matches. With a delta and the base's merged windows, a
+    /// merged window the base had too, carried over whole, is not read
+    /// again: its matches were carried over. Matches carried into any other
+    /// window are dropped, since that window is read again. Returns the
+    /// merged windows.
     fn confirm_spans(
         &self,
         text: &[u8],
         hits: &[SpanHit],
-        delta: Option<&delta::Reuse>,
+        delta: Option<(&delta::Reuse, &[SpanWindow])>,
         out: &mut Vec<Match>,
-    ) {
-        let mut seen: HashSet<(usize, usize, usize)> = HashSet::new();
-        for hit in hits {
-            let rule = &self.rules.rules[hit.rule];
-            let window = keyword_window(rule, text, hit.start, hit.end);
-            if delta.is_some_and(|d| d.carries(&window))
-                || !seen.insert((hit.rule, window.start, window.end))
-            {
-                continue;
+        work: &mut Work,
+    ) -> Vec<SpanWindow> {
+        let windows = windows::merge(
+            hits.iter()
+                .map(|hit| {
+                    let rule = &self.rules.rules[hit.rule];
+                    (hit.rule, span_window(rule, text.len(), hit.start, hit.end))
+                })
+                .collect(),
+        );
+        let mut reused = vec![false; windows.len()];
+        if let Some((reuse, base_windows)) = delta {
+            let key = |w: &SpanWindow| (w.rule, w.range.start, w.range.end);
+            for (window, reused) in windows.iter().zip(reused.iter_mut()) {
+                *reused = reuse.carried_from(&window.range).is_some_and(|from| {
+                    let base = (window.rule, from.start, from.end);
+                    base_windows.binary_search_by_key(&base, key).is_ok()
+                });
             }
-            self.confirm(hit.rule, text, window, out);
+            out.retain(|m| {
+                self.rules.rules[m.rule].line_bounded
+                    || windows
+                        .binary_search_by_key(&(m.rule, m.window.start, m.window.end), key)
+                        .is_ok_and(|i| reused[i])
+            });
         }
+        for (window, reused) in windows.iter().zip(&reused) {
+            if !reused {
+                self.confirm(window.rule, text, window.range.clone(), out, work);
+            }
+        }
+        windows
     }
 
     /// Runs one rule's regex over one window and keeps the hits that pass.
-    fn confirm(&self, rule_index: usize, text: &[u8], window: Range<usize>, out: &mut Vec<Match>) {
+    fn confirm(
+        &self,
+        rule_index: usize,
+        text: &[u8],
+        window: Range<usize>,
+        out: &mut Vec<Match>,
+        work: &mut Work,
+    ) {
         let rule = &self.rules.rules[rule_index];
         // Built-in regexes compile in tests; user regexes are compiled at load.
         let Ok(compiled) = rule.regex.get() else {
@@ -411,9 +505,11 @@ impl Engine {
         let window = &text[window];
         // Most windows hold no match: the lazy DFA behind `is_match` rejects
         // them far faster than a capturing search would.
+        work.add(rule_index, window.len());
         if !compiled.regex.is_match(window) {
             return;
         }
+        work.add(rule_index, window.len());
         for caps in compiled.regex.captures_iter(window) {
             let Some(whole) = caps.get(0) else { continue };
             let secret = compiled
@@ -522,18 +618,6 @@ impl Engine {
             .map(|(index, _)| index)
             .collect()
     }
-}
-
-/// The text a rule's regex may see around one keyword occurrence.
-fn keyword_window(rule: &Rule, text: &[u8], start: usize, end: usize) -> Range<usize> {
-    let lo = start.saturating_sub(rule.window);
-    let hi = end.saturating_add(rule.window).min(text.len());
-    if !rule.line_bounded {
-        return lo..hi;
-    }
-    let line_start = memchr::memrchr(b'\n', &text[lo..start]).map_or(lo, |i| lo + i + 1);
-    let line_end = memchr::memchr(b'\n', &text[end..hi]).map_or(hi, |i| end + i);
-    line_start..line_end
 }
 
 /// One secret, one finding: drops exact duplicates, and generic matches whose
