@@ -401,6 +401,10 @@ impl Engine {
                 (decoded, Some("base64"))
             }
         };
+        // What a cleanup left in place of a secret, whatever the rule.
+        if placeholder::is_removal_marker(&secret) || placeholder::is_removal_marker(captured) {
+            return None;
+        }
         if rule.placeholder_check
             && (placeholder::is_placeholder(&secret)
                 || self
