@@ -29,6 +29,7 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
         (None, Some(commit)) => Some(RevRange {
             exclude: vec![commit.clone()],
             include: vec!["HEAD".to_string()],
+            names: Vec::new(),
         }),
         (None, None) => None,
     };
@@ -308,8 +309,9 @@ fn write_cleanup_files(emit: &EmitArgs, files: &CleanupFiles) -> anyhow::Result<
 }
 
 /// The commits a push sends, from git's pre-push lines on stdin: every
-/// pushed local tip, minus what the remote had (its old tips, when we have
-/// them) and minus everything any remote-tracking ref reaches (already pushed
+/// pushed local tip (a tag as it is: its message and whatever it names are
+/// pushed), minus what the remote had (its old tips, when we have them) and
+/// minus everything any remote-tracking ref reaches (already pushed
 /// somewhere). `None` when the push only deletes refs.
 fn pre_push_range(
     repo: &gix::ThreadSafeRepository,
@@ -318,11 +320,12 @@ fn pre_push_range(
     use anyhow::Context as _;
     let repo = repo.to_thread_local();
     let mut include = Vec::new();
+    let mut names = Vec::new();
     let mut exclude = Vec::new();
     for line in input.lines() {
         let line = line.context("cannot read git's pre-push lines from stdin")?;
         let fields: Vec<&str> = line.split_whitespace().collect();
-        let [_local_ref, local_sha, _remote_ref, remote_sha] = fields[..] else {
+        let [_local_ref, local_sha, remote_ref, remote_sha] = fields[..] else {
             if line.trim().is_empty() {
                 continue;
             }
@@ -334,12 +337,18 @@ fn pre_push_range(
         if is_zero(local_sha) {
             continue; // a deletion pushes no content
         }
+        // A tag may name a blob or a tree: shown under the ref it updates.
         include.push(local_sha.to_string());
-        let remote_known = gix::ObjectId::from_hex(remote_sha.as_bytes())
+        names.push(remote_ref.to_string());
+        // What the remote had, as far as it is a commit we know: a tag that
+        // named a blob or a tree excludes nothing.
+        let remote_commit = gix::ObjectId::from_hex(remote_sha.as_bytes())
             .ok()
-            .is_some_and(|id| !is_zero(remote_sha) && repo.has_object(id));
-        if remote_known {
-            exclude.push(remote_sha.to_string());
+            .filter(|_| !is_zero(remote_sha))
+            .and_then(|id| repo.find_object(id).ok())
+            .and_then(|object| object.peel_to_commit().ok());
+        if let Some(commit) = remote_commit {
+            exclude.push(commit.id.to_hex().to_string());
         }
     }
     // The pre-commit framework does not pass git's lines on; it names the
@@ -369,7 +378,11 @@ fn pre_push_range(
             exclude.push(id.to_hex().to_string());
         }
     }
-    Ok(Some(RevRange { exclude, include }))
+    Ok(Some(RevRange {
+        exclude,
+        include,
+        names,
+    }))
 }
 
 /// A progress bar on stderr, only for a person watching: not when stderr is

@@ -115,6 +115,9 @@ pub struct RevRange {
     pub exclude: Vec<String>,
     /// B: what is scanned.
     pub include: Vec<String>,
+    /// For each of `include`, the name a blob or tree it names is shown
+    /// under (the ref a push updates); the revision itself when missing.
+    pub names: Vec<String>,
 }
 
 impl RevRange {
@@ -134,6 +137,7 @@ impl RevRange {
             } else {
                 include.to_string()
             }],
+            names: Vec::new(),
         })
     }
 
@@ -309,24 +313,23 @@ impl History {
                 (found.tips, found.tags, Vec::new())
             }
             Some(range) => {
-                let include = range
-                    .include
-                    .iter()
-                    .map(|spec| refs::resolve_commit(&local, spec))
-                    .collect::<Result<Vec<_>, _>>()?;
+                // What B names is peeled as a ref is: a pushed annotated tag
+                // brings its message, and may name a tree or a blob.
+                let mut found = refs::Tips::default();
+                for (i, spec) in range.include.iter().enumerate() {
+                    let name = range.names.get(i).unwrap_or(spec);
+                    refs::resolve_tip(&local, spec, name, &mut found, &mut skipped)?;
+                }
                 let exclude = range
                     .exclude
                     .iter()
                     .map(|spec| refs::resolve_commit(&local, spec))
                     .collect::<Result<Vec<_>, _>>()?;
                 stats.range = Some(range.describe());
-                stats.refs = (include.len() + exclude.len()) as u64;
-                let tips = include
-                    .iter()
-                    .chain(&exclude)
-                    .map(|&id| refs::Tip::Commit(id))
-                    .collect();
-                (tips, Vec::new(), exclude)
+                stats.refs = (range.include.len() + exclude.len()) as u64;
+                let mut tips = found.tips;
+                tips.extend(exclude.iter().map(|&id| refs::Tip::Commit(id)));
+                (tips, found.tags, exclude)
             }
         };
 

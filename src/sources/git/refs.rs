@@ -235,6 +235,28 @@ fn peel(
     }
 }
 
+/// Resolves a revision that is pushed or scanned (`main`, `v1.0`, an id) and
+/// peels it like a ref: an annotated tag is recorded (its message is part of
+/// what is pushed) and followed to its commit, tree or blob, which becomes a
+/// tip, shown under `name`. Objects that cannot be read on the way are
+/// listed in `skipped`.
+pub(super) fn resolve_tip(
+    repo: &gix::Repository,
+    spec: &str,
+    name: &str,
+    found: &mut Tips,
+    skipped: &mut Vec<Skipped>,
+) -> Result<(), GitError> {
+    let id = repo
+        .rev_parse_single(spec)
+        .map_err(|err| GitError::MissingRevision {
+            spec: spec.to_string(),
+            source: Some(err),
+        })?;
+    peel(repo, name, id.detach(), found, skipped);
+    Ok(())
+}
+
 /// Resolves a revision (`main`, `v1.0`, `HEAD~3`, an id) to a commit.
 pub(super) fn resolve_commit(repo: &gix::Repository, spec: &str) -> Result<ObjectId, GitError> {
     let missing = |source| GitError::MissingRevision {
