@@ -150,3 +150,64 @@ fn a_pushed_annotated_tag_is_scanned_message_blob_and_tree() {
     // The tagged commit is on the remote already: no commit is scanned again.
     assert_eq!(report["summary"]["commits"], 0, "{report:#}");
 }
+
+#[test]
+fn pre_push_with_nothing_to_go_on_fails_closed() {
+    let p = Pushing::new();
+    p.repo
+        .write("app.py", format!("KEY = \"{}\"\n", anthropic_key(611)));
+    p.repo.commit("adds a key");
+    // No lines on stdin and no hook-manager variables: exit 2, saying what
+    // is missing, never a pass.
+    let output = secretgate()
+        .current_dir(p.repo.path())
+        .env_remove("PRE_COMMIT_TO_REF")
+        .env_remove("PRE_COMMIT_SOURCE")
+        .env_remove("PRE_COMMIT_LOCAL_BRANCH")
+        .args(["history", "--pre-push", "--quiet"])
+        .write_stdin("")
+        .output()
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(text.contains("nothing to check"), "{text}");
+    assert!(text.contains("PRE_COMMIT_TO_REF"), "{text}");
+    assert!(text.contains("--range"), "{text}");
+
+    // A hook manager's variables alone name the push.
+    let output = secretgate()
+        .current_dir(p.repo.path())
+        .env("PRE_COMMIT_LOCAL_BRANCH", "refs/heads/main")
+        .env("PRE_COMMIT_REMOTE_BRANCH", "refs/heads/main")
+        .args(["history", "--pre-push", "--quiet"])
+        .write_stdin("")
+        .output()
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+
+    // Only deletions: git's lines say nothing is pushed.
+    let zero = "0".repeat(40);
+    let head = p.repo.git(&["rev-parse", "HEAD"]);
+    let output = secretgate()
+        .current_dir(p.repo.path())
+        .args(["history", "--pre-push", "--quiet"])
+        .write_stdin(format!("(delete) {zero} refs/heads/old {head}\n"))
+        .output()
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+
+    // git's own hook with nothing to push ("Everything up-to-date"): git
+    // runs it with no lines, and the hook lets that through.
+    p.repo.git(&["reset", "-q", "--hard", "HEAD~0"]);
+    p.repo.write("app.py", "KEY = os.environ['KEY']\n");
+    p.repo
+        .git(&["commit", "-q", "-a", "--amend", "-m", "no key"]);
+    let output = p.push(&["main"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = p.push(&["main"]);
+    assert!(
+        output.status.success(),
+        "an up-to-date push failed:\n{}",
+        stderr(&output)
+    );
+}
