@@ -20,6 +20,7 @@
 pub mod everywhere;
 mod forest;
 mod graph;
+mod integrity;
 mod pack;
 mod read;
 mod refs;
@@ -82,6 +83,28 @@ pub enum GitError {
         spec: String,
         /// The kind of object it names.
         kind: String,
+    },
+    /// `HEAD` is not what git requires, so git refuses the repository.
+    #[error(
+        "{path}: {problem}, so git does not take this for a repository (`fatal: not a git repository`); point it back at a branch, e.g. `printf 'ref: refs/heads/main\\n' > {path}`"
+    )]
+    BadHead {
+        /// The `HEAD` file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// A pack index is damaged: the objects of its pack cannot be found.
+    #[error(
+        "pack index {path} is corrupt: {problem}; the objects of {pack} cannot be found through it. Move it aside and rebuild it from the pack (`git index-pack {pack}`), or restore it from a backup or a fresh clone"
+    )]
+    CorruptPackIndex {
+        /// The `.idx` file.
+        path: PathBuf,
+        /// Its pack.
+        pack: PathBuf,
+        /// What is wrong.
+        problem: String,
     },
     /// The object database could not be enumerated (`--all-objects`).
     #[error("cannot list the objects of {path}")]
@@ -286,11 +309,17 @@ pub struct History {
 
 /// Opens the repository at or above `path` (work trees, linked work trees,
 /// `.git` files and bare repositories alike).
+///
+/// Damage git itself refuses (a garbage `HEAD`) or that would make objects
+/// vanish silently (a corrupt pack index) is an error naming the file.
 pub fn open(path: &Path) -> Result<gix::ThreadSafeRepository, GitError> {
-    gix::ThreadSafeRepository::discover(path).map_err(|source| GitError::NotARepository {
-        path: path.to_path_buf(),
-        source,
-    })
+    let repo =
+        gix::ThreadSafeRepository::discover(path).map_err(|source| GitError::NotARepository {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    integrity::check(&repo.to_thread_local())?;
+    Ok(repo)
 }
 
 impl History {
@@ -434,7 +463,9 @@ impl History {
                 "partial clone: blobs the clone filtered out are not on disk; secretgate never fetches, so each is listed as a missing object; scan a full clone (without --filter) to read them".to_string(),
             );
         }
-        if graph.nodes.is_empty() && options.range.is_none() {
+        // Refs naming objects that cannot be read are not an empty history:
+        // the skipped list says what is missing.
+        if graph.nodes.is_empty() && options.range.is_none() && skipped.is_empty() {
             stats
                 .notes
                 .push("the repository has no commits: nothing to scan".to_string());

@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 
 use gix::ObjectId;
-use gix::objs::{Find as _, Kind, TagRef};
+use gix::objs::{Kind, TagRef};
 use gix::refs::TargetRef;
 
 use super::{GitError, TagInfo, signature};
@@ -164,7 +164,7 @@ fn peel(
     // Tags pointing at tags are legal; a hash chain cannot loop, but a bound
     // keeps a corrupt database from making us spin.
     for _ in 0..64 {
-        let data = match repo.objects.try_find(&id, &mut buf) {
+        let data = match super::integrity::find_verified(repo, &id, &mut buf) {
             Ok(Some(data)) => data,
             Ok(None) => {
                 skipped.push(Skipped {
