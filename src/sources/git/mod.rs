@@ -21,6 +21,7 @@ pub mod everywhere;
 mod forest;
 mod graph;
 mod integrity;
+pub mod leftovers;
 mod pack;
 mod read;
 mod refs;
