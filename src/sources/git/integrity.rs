@@ -10,7 +10,6 @@
 //! error says what to repair.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
 
 use gix::ObjectId;
 use gix::objs::Find as _;
@@ -127,8 +126,11 @@ fn pack_indexes(objects: &Path) -> Vec<PathBuf> {
     paths
 }
 
-/// Opens a pack index (its layout: header, fan-out table, sizes) and checks
-/// its trailing checksum over the whole file.
+/// Opens a pack index (gix checks its layout: header, fan-out table, size)
+/// and checks its table of object ids: ascending, each in the fan-out range
+/// of its first byte. A damaged table would hide objects or give them the
+/// wrong ids. Linear and cheap, unlike the trailing checksum (SHA-1 over the
+/// whole file: a tenth of a second per 20 MB), which is left to `git fsck`.
 fn check_pack_index(path: &Path, hash: gix::hash::Kind) -> Result<(), GitError> {
     let corrupt = |problem: String| GitError::CorruptPackIndex {
         path: path.to_path_buf(),
@@ -137,9 +139,47 @@ fn check_pack_index(path: &Path, hash: gix::hash::Kind) -> Result<(), GitError> 
     };
     let index =
         gix::odb::pack::index::File::at(path, hash).map_err(|err| corrupt(err.to_string()))?;
-    index
-        .verify_checksum(&mut gix::progress::Discard, &AtomicBool::new(false))
-        .map_err(|err| corrupt(format!("its checksum does not match its content ({err})")))?;
+    let fan = read_fan(path, index.version())
+        .map_err(|err| corrupt(format!("its fan-out table cannot be read: {err}")))?;
+    check_ids(&index, &fan).map_err(corrupt)
+}
+
+/// The fan-out table: for each first byte, how many ids are at or below it.
+fn read_fan(path: &Path, version: gix::odb::pack::index::Version) -> std::io::Result<[u32; 256]> {
+    use std::io::Read as _;
+    let mut file = std::fs::File::open(path)?;
+    let mut header = vec![0u8; 8 + 256 * 4];
+    file.read_exact(&mut header)?;
+    let table = match version {
+        gix::odb::pack::index::Version::V1 => &header[..256 * 4],
+        gix::odb::pack::index::Version::V2 => &header[8..],
+    };
+    let mut fan = [0u32; 256];
+    for (slot, bytes) in fan.iter_mut().zip(table.chunks_exact(4)) {
+        *slot = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+    }
+    Ok(fan)
+}
+
+/// Every id in ascending order, inside the fan-out range of its first byte.
+fn check_ids(index: &gix::odb::pack::index::File, fan: &[u32; 256]) -> Result<(), String> {
+    let mut previous: Option<&gix::oid> = None;
+    for i in 0..index.num_objects() {
+        let id = index.oid_at_index(i);
+        let first = usize::from(id.as_bytes().first().copied().unwrap_or(0));
+        let start = first.checked_sub(1).map_or(0, |before| fan[before]);
+        if i < start || i >= fan[first] {
+            return Err(format!(
+                "entry {i} holds object id {id}, outside the range the fan-out table gives ids starting with {first:02x}"
+            ));
+        }
+        if previous.is_some_and(|before| before >= id) {
+            return Err(format!(
+                "its object ids are out of order at entry {i} ({id})"
+            ));
+        }
+        previous = Some(id);
+    }
     Ok(())
 }
 
