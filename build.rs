@@ -7,6 +7,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    detect_test_tools();
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR")?);
     let patterns_dir = manifest_dir.join("patterns");
     println!("cargo:rerun-if-changed={}", patterns_dir.display());
@@ -38,4 +39,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     writeln!(out, "];")?;
     Ok(())
+}
+
+/// Hook managers some integration tests drive (tests/hook_managers.rs): a
+/// test whose tool is not installed is compiled `#[ignore]`d, with the reason
+/// shown by `cargo test`, instead of passing without running. Detected when
+/// the build script runs (also after PATH changes); `.ci/run` installs them.
+fn detect_test_tools() {
+    println!("cargo::rerun-if-env-changed=PATH");
+    for (tool, cfg) in [("pre-commit", "have_pre_commit"), ("prek", "have_prek")] {
+        println!("cargo::rustc-check-cfg=cfg({cfg})");
+        let works = std::process::Command::new(tool)
+            .arg("--version")
+            .output()
+            .is_ok_and(|output| output.status.success());
+        if works {
+            println!("cargo::rustc-cfg={cfg}");
+        }
+    }
 }

@@ -20,15 +20,24 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
     let repo = git::open(&args.repo)?;
     let superproject = repo.clone();
     let range = match (&args.range, &args.since_commit) {
-        _ if args.pre_push => match pre_push_range(&repo, std::io::stdin().lock())? {
-            Some(range) => Some(range),
-            // Only deletions: nothing is pushed, nothing to scan.
-            None => return Ok(ExitStatus::Clean),
-        },
+        _ if args.pre_push => {
+            // A terminal is a person, not git: no lines to wait for.
+            let pushed = if std::io::stdin().is_terminal() {
+                pre_push_range(&repo, std::io::empty())?
+            } else {
+                pre_push_range(&repo, std::io::stdin().lock())?
+            };
+            match pushed {
+                Some(range) => Some(range),
+                // Only deletions: nothing is pushed, nothing to scan.
+                None => return Ok(ExitStatus::Clean),
+            }
+        }
         (Some(range), _) => Some(RevRange::parse(range)?),
         (None, Some(commit)) => Some(RevRange {
             exclude: vec![commit.clone()],
             include: vec!["HEAD".to_string()],
+            names: Vec::new(),
         }),
         (None, None) => None,
     };
@@ -308,9 +317,15 @@ fn write_cleanup_files(emit: &EmitArgs, files: &CleanupFiles) -> anyhow::Result<
 }
 
 /// The commits a push sends, from git's pre-push lines on stdin: every
-/// pushed local tip, minus what the remote had (its old tips, when we have
-/// them) and minus everything any remote-tracking ref reaches (already pushed
+/// pushed local tip (a tag as it is: its message and whatever it names are
+/// pushed), minus what the remote had (its old tips, when we have them) and
+/// minus everything any remote-tracking ref reaches (already pushed
 /// somewhere). `None` when the push only deletes refs.
+///
+/// Hook managers (pre-commit, prek) do not forward git's lines; they name the
+/// pushed range in their environment instead ([`ManagerPush`]). With neither,
+/// nothing says what is pushed, and passing would let any push through
+/// unchecked: an error.
 fn pre_push_range(
     repo: &gix::ThreadSafeRepository,
     input: impl std::io::BufRead,
@@ -318,11 +333,22 @@ fn pre_push_range(
     use anyhow::Context as _;
     let repo = repo.to_thread_local();
     let mut include = Vec::new();
+    let mut names = Vec::new();
     let mut exclude = Vec::new();
+    let mut lines = 0;
+    // What the remote had, as far as it is a commit we know: a tag that
+    // named a blob or a tree excludes nothing.
+    let known_commit = |rev: &str| {
+        repo.rev_parse_single(rev)
+            .ok()
+            .and_then(|id| id.object().ok())
+            .and_then(|object| object.peel_to_commit().ok())
+            .map(|commit| commit.id.to_hex().to_string())
+    };
     for line in input.lines() {
         let line = line.context("cannot read git's pre-push lines from stdin")?;
         let fields: Vec<&str> = line.split_whitespace().collect();
-        let [_local_ref, local_sha, _remote_ref, remote_sha] = fields[..] else {
+        let [_local_ref, local_sha, remote_ref, remote_sha] = fields[..] else {
             if line.trim().is_empty() {
                 continue;
             }
@@ -330,27 +356,26 @@ fn pre_push_range(
                 "unexpected pre-push line {line:?}: expected `<local ref> <local sha> <remote ref> <remote sha>` (run this from a pre-push hook)"
             );
         };
+        lines += 1;
         let is_zero = |sha: &str| sha.bytes().all(|b| b == b'0');
         if is_zero(local_sha) {
             continue; // a deletion pushes no content
         }
+        // A tag may name a blob or a tree: shown under the ref it updates.
         include.push(local_sha.to_string());
-        let remote_known = gix::ObjectId::from_hex(remote_sha.as_bytes())
-            .ok()
-            .is_some_and(|id| !is_zero(remote_sha) && repo.has_object(id));
-        if remote_known {
-            exclude.push(remote_sha.to_string());
+        names.push(remote_ref.to_string());
+        if !is_zero(remote_sha)
+            && let Some(commit) = known_commit(remote_sha)
+        {
+            exclude.push(commit);
         }
     }
-    // The pre-commit framework does not pass git's lines on; it names the
-    // pushed range in its environment instead.
-    if include.is_empty()
-        && let Ok(to) = std::env::var("PRE_COMMIT_TO_REF")
-    {
-        include.push(to);
-        if let Ok(from) = std::env::var("PRE_COMMIT_FROM_REF")
-            && repo.rev_parse_single(from.as_str()).is_ok()
-        {
+    if lines == 0 {
+        let push = ManagerPush::from_env(|name| std::env::var(name).ok())
+            .ok_or_else(|| anyhow::anyhow!(NOTHING_TO_CHECK))?;
+        include.push(push.to);
+        names.extend(push.remote_branch);
+        if let Some(from) = push.from.as_deref().and_then(known_commit) {
             exclude.push(from);
         }
     }
@@ -369,7 +394,54 @@ fn pre_push_range(
             exclude.push(id.to_hex().to_string());
         }
     }
-    Ok(Some(RevRange { exclude, include }))
+    Ok(Some(RevRange {
+        exclude,
+        include,
+        names,
+    }))
+}
+
+/// Why `--pre-push` refuses to run on nothing.
+const NOTHING_TO_CHECK: &str = "history --pre-push was given nothing to check, so it cannot tell what is pushed: no `<local ref> <local sha> <remote ref> <remote sha>` lines on stdin (git's pre-push hook passes them), and no PRE_COMMIT_TO_REF or PRE_COMMIT_LOCAL_BRANCH in the environment (pre-commit and prek set them). Run it from git's pre-push hook (`secretgate install --hook pre-push`), from pre-commit or prek (hook `secretgate-pre-push`), or from a hook manager that forwards git's lines on stdin (lefthook: `use_stdin: true`); to scan a range by hand, use `secretgate history --range A..B`";
+
+/// The push a hook manager describes in its environment, having read git's
+/// lines itself. pre-commit and prek describe only the first ref pushed:
+/// `PRE_COMMIT_FROM_REF`/`PRE_COMMIT_TO_REF` (older pre-commit:
+/// `PRE_COMMIT_ORIGIN`/`PRE_COMMIT_SOURCE`) when part of the branch is on the
+/// remote; for a branch whose history the remote lacks down to its root,
+/// pre-commit sets no refs, only `PRE_COMMIT_LOCAL_BRANCH` (the local ref
+/// pushed; what no remote-tracking ref reaches is then scanned), and prek
+/// sets `PRE_COMMIT_TO_REF` alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ManagerPush {
+    /// What is pushed.
+    to: String,
+    /// What the remote is known to have, if anything.
+    from: Option<String>,
+    /// The ref it updates on the remote.
+    remote_branch: Option<String>,
+}
+
+impl ManagerPush {
+    /// Reads the push from the variables `var` returns; `None` when there
+    /// is none.
+    fn from_env(var: impl Fn(&str) -> Option<String>) -> Option<ManagerPush> {
+        let set = |name: &str| var(name).filter(|value| !value.trim().is_empty());
+        let first = |names: [&str; 2]| names.into_iter().find_map(set);
+        let remote_branch = set("PRE_COMMIT_REMOTE_BRANCH");
+        if let Some(to) = first(["PRE_COMMIT_TO_REF", "PRE_COMMIT_SOURCE"]) {
+            return Some(ManagerPush {
+                to,
+                from: first(["PRE_COMMIT_FROM_REF", "PRE_COMMIT_ORIGIN"]),
+                remote_branch,
+            });
+        }
+        set("PRE_COMMIT_LOCAL_BRANCH").map(|to| ManagerPush {
+            to,
+            from: None,
+            remote_branch,
+        })
+    }
 }
 
 /// A progress bar on stderr, only for a person watching: not when stderr is
@@ -394,4 +466,68 @@ fn progress_bar(len: u64, quiet: bool) -> Option<indicatif::ProgressBar> {
 fn show_progress(quiet: bool) -> bool {
     let in_ci = super::in_ci();
     !quiet && !in_ci && std::io::stderr().is_terminal()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ManagerPush;
+
+    fn push(vars: &[(&str, &str)]) -> Option<ManagerPush> {
+        ManagerPush::from_env(|name| {
+            vars.iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| value.to_string())
+        })
+    }
+
+    #[test]
+    fn hook_manager_variables_name_the_push() {
+        // pre-commit and prek, part of the branch on the remote.
+        assert_eq!(
+            push(&[
+                ("PRE_COMMIT_FROM_REF", "aaa"),
+                ("PRE_COMMIT_TO_REF", "bbb"),
+                ("PRE_COMMIT_LOCAL_BRANCH", "refs/heads/main"),
+                ("PRE_COMMIT_REMOTE_BRANCH", "refs/heads/main"),
+            ]),
+            Some(ManagerPush {
+                to: "bbb".into(),
+                from: Some("aaa".into()),
+                remote_branch: Some("refs/heads/main".into()),
+            })
+        );
+        // pre-commit, a new branch down to its root: the local branch only.
+        assert_eq!(
+            push(&[
+                ("PRE_COMMIT_LOCAL_BRANCH", "refs/heads/feature"),
+                ("PRE_COMMIT_REMOTE_BRANCH", "refs/heads/feature"),
+                ("PRE_COMMIT_REMOTE_NAME", "origin"),
+            ]),
+            Some(ManagerPush {
+                to: "refs/heads/feature".into(),
+                from: None,
+                remote_branch: Some("refs/heads/feature".into()),
+            })
+        );
+        // prek, the same push: a to-ref without a from-ref.
+        assert_eq!(
+            push(&[("PRE_COMMIT_TO_REF", "ccc")]).map(|p| (p.to, p.from)),
+            Some(("ccc".to_string(), None))
+        );
+        // Older pre-commit names.
+        assert_eq!(
+            push(&[("PRE_COMMIT_ORIGIN", "aaa"), ("PRE_COMMIT_SOURCE", "bbb")])
+                .map(|p| (p.to, p.from)),
+            Some(("bbb".to_string(), Some("aaa".to_string())))
+        );
+        // Nothing (or only empty values): no push described.
+        assert_eq!(push(&[]), None);
+        assert_eq!(
+            push(&[
+                ("PRE_COMMIT_TO_REF", ""),
+                ("PRE_COMMIT_REMOTE_NAME", "origin")
+            ]),
+            None
+        );
+    }
 }

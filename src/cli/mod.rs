@@ -418,6 +418,8 @@ pub struct HistoryArgs {
     /// Read git's pre-push lines (`<local ref> <local sha> <remote ref> <remote
     /// sha>`) from stdin and scan exactly the commits being pushed: those not
     /// reachable from the remote's old tips or from any remote-tracking ref.
+    /// Without lines, the push pre-commit or prek describe (PRE_COMMIT_TO_REF,
+    /// PRE_COMMIT_LOCAL_BRANCH); with neither, an error.
     #[arg(long, conflicts_with_all = ["range", "since_commit", "all_objects"])]
     pub pre_push: bool,
     /// Also audit the whole history of each submodule whose repository is

@@ -25,7 +25,7 @@ use crate::report::Format;
 use crate::report::cleanup::stored_forms;
 use crate::report::redact::{Redactor, redact};
 use crate::sources::Skipped;
-use crate::sources::git::{self, everywhere};
+use crate::sources::git::{self, everywhere, leftovers};
 
 /// One finding of the earlier report, as verify needs it.
 #[derive(Debug, Clone, Serialize)]
@@ -66,6 +66,16 @@ struct PathOut {
     reached_from: Vec<PlaceOut>,
 }
 
+/// A file of the git directory still holding old text (a message, a
+/// reflog entry, a rebase's state), and how to clear it.
+#[derive(Debug, Serialize)]
+struct GitFileOut {
+    /// Relative to the repository's common git directory.
+    path: String,
+    findings: Vec<Before>,
+    clear: String,
+}
+
 /// The JSON document.
 #[derive(Debug, Serialize)]
 struct VerifyReport<'a> {
@@ -74,6 +84,7 @@ struct VerifyReport<'a> {
     summary: VerifySummary<'a>,
     survivors: Vec<SurvivorOut>,
     paths: Vec<PathOut>,
+    git_files: Vec<GitFileOut>,
     next_steps: Vec<String>,
 }
 
@@ -89,8 +100,10 @@ struct VerifySummary<'a> {
     refs: u64,
     reflog_entries: u64,
     commits: u64,
+    git_files_searched: u64,
     survivors: usize,
     surviving_paths: usize,
+    surviving_git_files: usize,
     skipped: crate::report::SkippedSummary<'a>,
     #[serde(skip_serializing_if = "no_notes")]
     notes: &'a [String],
@@ -135,6 +148,8 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
         threads: super::worker_threads(None),
     };
     let found = everywhere::search(&repo, &query)?;
+    // Copies outside the object database that a rewrite leaves alone.
+    let left = leftovers::search_values(&repo, &query.values);
 
     // Human output always hides secrets; JSON when asked. One redactor for
     // every field: a secret can also sit in a ref name or a file name.
@@ -204,12 +219,24 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
             reached_from: places(&p.places),
         })
         .collect();
-    let clean = survivors.is_empty() && paths.is_empty();
-    let unread: Vec<&Skipped> = found
-        .skipped
+    let git_files: Vec<GitFileOut> = left
+        .found
         .iter()
-        .filter(|s| s.reason.is_error())
+        .map(|file| GitFileOut {
+            path: file.path.clone(),
+            findings: file
+                .values
+                .iter()
+                .filter_map(|&i| values.get(i))
+                .flat_map(|v| wanted.values.get(v).into_iter().flatten())
+                .map(shown)
+                .collect(),
+            clear: file.clear.clone(),
+        })
         .collect();
+    let clean = survivors.is_empty() && paths.is_empty() && git_files.is_empty();
+    let skipped: Vec<Skipped> = found.skipped.iter().chain(&left.skipped).cloned().collect();
+    let unread: Vec<&Skipped> = skipped.iter().filter(|s| s.reason.is_error()).collect();
     let status = if !clean {
         ExitStatus::Findings
     } else if !unread.is_empty() {
@@ -217,9 +244,9 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
     } else {
         ExitStatus::Clean
     };
-    let next_steps = next_steps(&survivors, &paths, clean);
+    let next_steps = next_steps(&survivors, &paths, &git_files, clean);
     let mut by_reason: BTreeMap<&'static str, u64> = BTreeMap::new();
-    for skip in &found.skipped {
+    for skip in &skipped {
         *by_reason.entry(skip.reason.as_str()).or_insert(0) += 1;
     }
     let report = VerifyReport {
@@ -239,12 +266,14 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
             refs: found.stats.refs,
             reflog_entries: found.stats.reflog_entries,
             commits: found.stats.commits,
+            git_files_searched: left.files,
             survivors: survivors.len(),
             surviving_paths: paths.len(),
+            surviving_git_files: git_files.len(),
             skipped: crate::report::SkippedSummary {
-                total: found.skipped.len(),
+                total: skipped.len(),
                 by_reason,
-                items: std::borrow::Cow::Borrowed(&found.skipped),
+                items: std::borrow::Cow::Borrowed(&skipped),
             },
             notes: &found.notes,
             redacted: redact_output,
@@ -252,6 +281,7 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
         },
         survivors,
         paths,
+        git_files,
         next_steps,
     };
     let mut out = super::open_output(args.output.as_ref())?;
@@ -368,7 +398,12 @@ fn place_kind(root: &str) -> &'static str {
 }
 
 /// What to run next, in order, for what survived.
-fn next_steps(survivors: &[SurvivorOut], paths: &[PathOut], clean: bool) -> Vec<String> {
+fn next_steps(
+    survivors: &[SurvivorOut],
+    paths: &[PathOut],
+    git_files: &[GitFileOut],
+    clean: bool,
+) -> Vec<String> {
     let publish = [
         "Force-push every branch and tag: git push --force --all origin && git push --force --tags origin".to_string(),
         "Ask every collaborator to re-clone (their clones and forks still hold the old history)".to_string(),
@@ -428,6 +463,17 @@ fn next_steps(survivors: &[SurvivorOut], paths: &[PathOut], clean: bool) -> Vec<
     steps.push(
         "Delete refs/original/ (git filter-branch's backup), if any: git for-each-ref --format='delete %(refname)' refs/original | git update-ref --stdin".to_string(),
     );
+    // Reflog messages go with the expiry below; every other file of the git
+    // directory is cleared on its own.
+    let mut cleared = BTreeSet::new();
+    for file in git_files.iter().filter(|f| !f.path.contains("logs/")) {
+        if cleared.insert(&file.clear) {
+            steps.push(format!(
+                "Clear {} (old text in the git directory): {}",
+                file.path, file.clear
+            ));
+        }
+    }
     steps.push(
         "Expire the reflogs and prune: git reflog expire --expire=now --all && git gc --prune=now --aggressive".to_string(),
     );
@@ -530,6 +576,16 @@ fn write_human(
         write_places(out, &p.reached_from)?;
         writeln!(out)?;
     }
+    for f in &report.git_files {
+        writeln!(
+            out,
+            "survivor: {} in the git directory still holds old text",
+            f.path
+        )?;
+        write_findings(out, &f.findings)?;
+        writeln!(out, "    clear   {}", f.clear)?;
+        writeln!(out)?;
+    }
     if !unread.is_empty() {
         writeln!(
             out,
@@ -557,7 +613,7 @@ fn write_human(
     }
     let summary = &report.summary;
     let searched = format!(
-        "{} secret value(s), {} blob(s) and {} path(s) of {} in {} object(s), {} ref(s), {} reflog entr{}",
+        "{} secret value(s), {} blob(s) and {} path(s) of {} in {} object(s), {} ref(s), {} reflog entr{}, {} file(s) of the git directory",
         summary.secrets_searched,
         summary.blobs_searched,
         summary.paths_searched,
@@ -570,6 +626,7 @@ fn write_human(
         } else {
             "ies"
         },
+        summary.git_files_searched,
     );
     if summary.clean && unread.is_empty() {
         writeln!(out, "verified: nothing left; searched {searched}")?;
@@ -581,8 +638,8 @@ fn write_human(
     } else {
         writeln!(
             out,
-            "{} object(s) and {} path(s) survive; searched {searched}",
-            summary.survivors, summary.surviving_paths
+            "{} object(s), {} path(s) and {} file(s) of the git directory survive; searched {searched}",
+            summary.survivors, summary.surviving_paths, summary.surviving_git_files
         )?;
     }
     writeln!(out, "next:")?;

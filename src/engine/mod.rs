@@ -561,6 +561,10 @@ impl Engine {
                 (decoded, Some("base64"))
             }
         };
+        // What a cleanup left in place of a secret, whatever the rule.
+        if placeholder::is_removal_marker(&secret) || placeholder::is_removal_marker(captured) {
+            return None;
+        }
         // A secret only a config's change drops goes through every other
         // filter first: it is counted only if the rules alone would report it.
         let mut config_drop = None;

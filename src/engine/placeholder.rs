@@ -4,6 +4,12 @@
 //! This is a safety net under each rule's regex, not a replacement for a precise
 //! one. Rules that look for weak defaults on purpose turn it off.
 
+/// What `git filter-repo --replace-text` and BFG write in place of a secret
+/// (the replacement secretgate's cleanup files ask for). A value made only of
+/// it is what is left after a cleanup, never a secret; every rule drops it,
+/// including rules that keep placeholders on purpose.
+pub const REMOVED: &str = "***REMOVED***";
+
 /// Prefixes of a value that is a reference to a secret stored elsewhere.
 const REFERENCE_PREFIXES: &[&[u8]] = &[
     b"${",
@@ -112,6 +118,19 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     is_repetitive(trimmed) || is_plain_run(trimmed)
 }
 
+/// Whether `secret` is nothing but the cleanup marker ([`REMOVED`], once or
+/// repeated), possibly quoted or padded with whitespace: what a rewrite left
+/// where a secret was.
+pub fn is_removal_marker(secret: &[u8]) -> bool {
+    let mut rest = trim_quotes(secret.trim_ascii()).trim_ascii();
+    let mut markers = 0;
+    while let Some(tail) = rest.strip_prefix(REMOVED.as_bytes()) {
+        rest = tail;
+        markers += 1;
+    }
+    markers > 0 && rest.is_empty()
+}
+
 fn trim_quotes(value: &[u8]) -> &[u8] {
     let is_quote = |b: &u8| matches!(b, b'"' | b'\'' | b'`');
     let start = value
@@ -170,7 +189,30 @@ fn is_plain_run(value: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::is_placeholder;
+    use super::{is_placeholder, is_removal_marker};
+
+    #[test]
+    fn the_cleanup_marker_alone_is_never_a_secret() {
+        for value in [
+            "***REMOVED***",
+            "\"***REMOVED***\"",
+            "'***REMOVED***'",
+            " ***REMOVED*** ",
+            "***REMOVED******REMOVED***",
+        ] {
+            assert!(is_removal_marker(value.as_bytes()), "{value}");
+        }
+        for value in [
+            "",
+            "\"\"",
+            "***REMOVED***x",
+            "a***REMOVED***",
+            "**REMOVED**",
+            "REMOVED",
+        ] {
+            assert!(!is_removal_marker(value.as_bytes()), "{value}");
+        }
+    }
 
     #[test]
     fn references_are_placeholders() {

@@ -33,8 +33,9 @@ use base64::Engine as _;
 
 use crate::finding::{Finding, FindingKind};
 
-/// What filter-repo and BFG put in place of a secret by default.
-pub const REMOVED: &str = "***REMOVED***";
+/// What filter-repo and BFG put in place of a secret by default; the engine
+/// knows it too, and never reports it as a secret.
+pub use crate::engine::placeholder::REMOVED;
 
 /// Why a cleanup file could not be written.
 #[derive(Debug, thiserror::Error)]

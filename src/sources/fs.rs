@@ -79,10 +79,19 @@ pub fn walk(
             }));
             continue;
         }
-        if std::fs::symlink_metadata(path).is_err() {
-            return Err(FsError::NotFound { path: path.clone() });
+        match std::fs::symlink_metadata(path) {
+            Ok(_) => roots.push(path.clone()),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                return Err(FsError::NotFound { path: path.clone() });
+            }
+            // There, but not for us to see (a directory on the way that this
+            // user may not search): unread, and said so.
+            Err(err) => sink(SourceItem::Skipped(Skipped {
+                path: display_path(path),
+                reason: SkipReason::Unreadable,
+                detail: unreadable_detail(&err),
+            })),
         }
-        roots.push(path.clone());
     }
     let Some((first, rest)) = roots.split_first() else {
         return Ok(());
@@ -111,6 +120,17 @@ pub fn walk(
         })
     });
     Ok(())
+}
+
+/// Why a path could not be looked at, in words: "permission denied" rather
+/// than the OS's message alone.
+fn unreadable_detail(err: &std::io::Error) -> String {
+    match err.kind() {
+        std::io::ErrorKind::PermissionDenied => format!(
+            "permission denied: this user may not read it, or search a directory on the way ({err})"
+        ),
+        _ => format!("cannot be read: {err}"),
+    }
 }
 
 fn visit(

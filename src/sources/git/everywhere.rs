@@ -151,7 +151,7 @@ fn all_objects(
 
 /// The automaton over every value and its UTF-16 forms, with the value each
 /// pattern stands for.
-fn automaton(values: &[Vec<u8>]) -> Option<(AhoCorasick, Vec<usize>)> {
+pub(super) fn automaton(values: &[Vec<u8>]) -> Option<(AhoCorasick, Vec<usize>)> {
     let mut patterns: Vec<Vec<u8>> = Vec::new();
     let mut owners = Vec::new();
     for (index, value) in values.iter().enumerate() {

@@ -28,8 +28,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use gix::ObjectId;
+use gix::objs::Kind;
 use gix::objs::tree::EntryMode;
-use gix::objs::{Find as _, Kind};
 
 use super::graph::Graph;
 use super::pack::{CopyOp, Derived, Visitor};
@@ -466,7 +466,7 @@ impl<'r> Attribution<'r> {
             return None;
         }
         let mut buf = Vec::new();
-        let failure = match self.repo.objects.try_find(&id, &mut buf) {
+        let failure = match super::integrity::find_verified(self.repo, &id, &mut buf) {
             Ok(Some(data)) if data.kind == Kind::Tree => {
                 let parsed = parse(data.data, None, self.repo.object_hash());
                 let node = self.forest.add_root(id, parsed);

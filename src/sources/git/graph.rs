@@ -6,7 +6,7 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashSet};
 
 use gix::ObjectId;
-use gix::objs::{CommitRef, Find as _, Kind};
+use gix::objs::{CommitRef, Kind};
 
 use super::refs::Tip;
 use crate::sources::{SkipReason, Skipped};
@@ -175,7 +175,7 @@ fn read_header(
     hash: gix::hash::Kind,
     buf: &mut Vec<u8>,
 ) -> Result<CommitHeader, (SkipReason, String)> {
-    match repo.objects.try_find(&id, buf) {
+    match super::integrity::find_verified(repo, &id, buf) {
         Ok(Some(data)) if data.kind == Kind::Commit => match CommitRef::from_bytes(data.data, hash)
         {
             Ok(commit) => Ok(CommitHeader {

@@ -20,6 +20,8 @@
 pub mod everywhere;
 mod forest;
 mod graph;
+mod integrity;
+pub mod leftovers;
 mod pack;
 mod read;
 mod refs;
@@ -83,6 +85,28 @@ pub enum GitError {
         /// The kind of object it names.
         kind: String,
     },
+    /// `HEAD` is not what git requires, so git refuses the repository.
+    #[error(
+        "{path}: {problem}, so git does not take this for a repository (`fatal: not a git repository`); point it back at a branch, e.g. `printf 'ref: refs/heads/main\\n' > {path}`"
+    )]
+    BadHead {
+        /// The `HEAD` file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// A pack index is damaged: the objects of its pack cannot be found.
+    #[error(
+        "pack index {path} is corrupt: {problem}; the objects of {pack} cannot be found through it. Move it aside and rebuild it from the pack (`git index-pack {pack}`), or restore it from a backup or a fresh clone"
+    )]
+    CorruptPackIndex {
+        /// The `.idx` file.
+        path: PathBuf,
+        /// Its pack.
+        pack: PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
     /// The object database could not be enumerated (`--all-objects`).
     #[error("cannot list the objects of {path}")]
     Objects {
@@ -115,6 +139,9 @@ pub struct RevRange {
     pub exclude: Vec<String>,
     /// B: what is scanned.
     pub include: Vec<String>,
+    /// For each of `include`, the name a blob or tree it names is shown
+    /// under (the ref a push updates); the revision itself when missing.
+    pub names: Vec<String>,
 }
 
 impl RevRange {
@@ -134,6 +161,7 @@ impl RevRange {
             } else {
                 include.to_string()
             }],
+            names: Vec::new(),
         })
     }
 
@@ -282,11 +310,17 @@ pub struct History {
 
 /// Opens the repository at or above `path` (work trees, linked work trees,
 /// `.git` files and bare repositories alike).
+///
+/// Damage git itself refuses (a garbage `HEAD`) or that would make objects
+/// vanish silently (a corrupt pack index) is an error naming the file.
 pub fn open(path: &Path) -> Result<gix::ThreadSafeRepository, GitError> {
-    gix::ThreadSafeRepository::discover(path).map_err(|source| GitError::NotARepository {
-        path: path.to_path_buf(),
-        source,
-    })
+    let repo =
+        gix::ThreadSafeRepository::discover(path).map_err(|source| GitError::NotARepository {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    integrity::check(&repo.to_thread_local())?;
+    Ok(repo)
 }
 
 impl History {
@@ -309,24 +343,23 @@ impl History {
                 (found.tips, found.tags, Vec::new())
             }
             Some(range) => {
-                let include = range
-                    .include
-                    .iter()
-                    .map(|spec| refs::resolve_commit(&local, spec))
-                    .collect::<Result<Vec<_>, _>>()?;
+                // What B names is peeled as a ref is: a pushed annotated tag
+                // brings its message, and may name a tree or a blob.
+                let mut found = refs::Tips::default();
+                for (i, spec) in range.include.iter().enumerate() {
+                    let name = range.names.get(i).unwrap_or(spec);
+                    refs::resolve_tip(&local, spec, name, &mut found, &mut skipped)?;
+                }
                 let exclude = range
                     .exclude
                     .iter()
                     .map(|spec| refs::resolve_commit(&local, spec))
                     .collect::<Result<Vec<_>, _>>()?;
                 stats.range = Some(range.describe());
-                stats.refs = (include.len() + exclude.len()) as u64;
-                let tips = include
-                    .iter()
-                    .chain(&exclude)
-                    .map(|&id| refs::Tip::Commit(id))
-                    .collect();
-                (tips, Vec::new(), exclude)
+                stats.refs = (range.include.len() + exclude.len()) as u64;
+                let mut tips = found.tips;
+                tips.extend(exclude.iter().map(|&id| refs::Tip::Commit(id)));
+                (tips, found.tags, exclude)
             }
         };
 
@@ -431,7 +464,9 @@ impl History {
                 "partial clone: blobs the clone filtered out are not on disk; secretgate never fetches, so each is listed as a missing object; scan a full clone (without --filter) to read them".to_string(),
             );
         }
-        if graph.nodes.is_empty() && options.range.is_none() {
+        // Refs naming objects that cannot be read are not an empty history:
+        // the skipped list says what is missing.
+        if graph.nodes.is_empty() && options.range.is_none() && skipped.is_empty() {
             stats
                 .notes
                 .push("the repository has no commits: nothing to scan".to_string());

@@ -220,7 +220,7 @@ fn read_item(
             Err(err) => return corrupt(item, &err),
         }
     }
-    let data = match repo.objects.try_find(&id, buf) {
+    let data = match super::integrity::find_verified(repo, &id, buf) {
         Ok(Some(data)) => data,
         Ok(None) => return missing(item),
         Err(err) => return corrupt(item, &err),

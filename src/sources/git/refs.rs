@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 
 use gix::ObjectId;
-use gix::objs::{Find as _, Kind, TagRef};
+use gix::objs::{Kind, TagRef};
 use gix::refs::TargetRef;
 
 use super::{GitError, TagInfo, signature};
@@ -164,7 +164,7 @@ fn peel(
     // Tags pointing at tags are legal; a hash chain cannot loop, but a bound
     // keeps a corrupt database from making us spin.
     for _ in 0..64 {
-        let data = match repo.objects.try_find(&id, &mut buf) {
+        let data = match super::integrity::find_verified(repo, &id, &mut buf) {
             Ok(Some(data)) => data,
             Ok(None) => {
                 skipped.push(Skipped {
@@ -233,6 +233,28 @@ fn peel(
             }
         }
     }
+}
+
+/// Resolves a revision that is pushed or scanned (`main`, `v1.0`, an id) and
+/// peels it like a ref: an annotated tag is recorded (its message is part of
+/// what is pushed) and followed to its commit, tree or blob, which becomes a
+/// tip, shown under `name`. Objects that cannot be read on the way are
+/// listed in `skipped`.
+pub(super) fn resolve_tip(
+    repo: &gix::Repository,
+    spec: &str,
+    name: &str,
+    found: &mut Tips,
+    skipped: &mut Vec<Skipped>,
+) -> Result<(), GitError> {
+    let id = repo
+        .rev_parse_single(spec)
+        .map_err(|err| GitError::MissingRevision {
+            spec: spec.to_string(),
+            source: Some(err),
+        })?;
+    peel(repo, name, id.detach(), found, skipped);
+    Ok(())
 }
 
 /// Resolves a revision (`main`, `v1.0`, `HEAD~3`, an id) to a commit.

@@ -1,0 +1,242 @@
+//! Damage that must never pass for "nothing there": a corrupt pack index, a
+//! loose object whose content is not what its id names, a `HEAD` git itself
+//! refuses, and a path named on the command line that this user may not look
+//! at. Each is reported with the file and what is wrong, and none exits 0.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use common::git::*;
+use common::*;
+
+fn text(output: &Output) -> String {
+    format!(
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// `secretgate verify` with an empty (valid) report: it gets as far as
+/// opening the repository.
+fn verify(repo: &Path) -> Output {
+    let report = Tree::new();
+    let path = report.write("before.json", "{\"summary\": {}, \"findings\": []}\n");
+    secretgate()
+        .current_dir(repo)
+        .arg("verify")
+        .arg("--report")
+        .arg(&path)
+        .output()
+        .unwrap_or_else(|err| panic!("secretgate verify: {err}"))
+}
+
+fn history(repo: &Path, args: &[&str]) -> Output {
+    secretgate()
+        .current_dir(repo)
+        .env("GIT_CEILING_DIRECTORIES", repo.parent().unwrap_or(repo))
+        .args(["history", "--quiet"])
+        .args(args)
+        .output()
+        .unwrap_or_else(|err| panic!("secretgate history: {err}"))
+}
+
+/// A packed repository (one pack, no loose objects) holding a key.
+fn packed_repo() -> Repo {
+    let repo = Repo::new();
+    repo.write("app.py", format!("KEY = \"{}\"\n", anthropic_key(801)));
+    repo.write("README.md", "hello\n");
+    repo.commit("first");
+    repo.write("README.md", "hello again\n");
+    repo.commit("second");
+    repo.git(&["gc", "-q"]);
+    repo
+}
+
+fn the_pack_index(repo: &Repo) -> PathBuf {
+    let dir = repo.path().join(".git/objects/pack");
+    let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|err| panic!("{}: {err}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|ext| ext == "idx"))
+        .collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    found.remove(0)
+}
+
+/// Overwrites `bytes` at `at` in `path` (object files are read-only).
+fn damage(path: &Path, at: usize, bytes: &[u8]) {
+    let mut data = std::fs::read(path).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+    data[at..at + bytes.len()].copy_from_slice(bytes);
+    make_writable(path);
+    std::fs::write(path, data).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+}
+
+fn make_writable(path: &Path) {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644))
+        .unwrap_or_else(|err| panic!("chmod {}: {err}", path.display()));
+}
+
+#[test]
+fn a_corrupt_pack_index_is_named_not_an_empty_repository() {
+    // The fan-out table no longer adds up: git says "non-monotonic index".
+    let repo = packed_repo();
+    let index = the_pack_index(&repo);
+    damage(&index, 8, &[0xff; 8]);
+    let output = history(repo.path(), &[]);
+    let all = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{all}");
+    let name = index.file_name().map(|n| n.to_string_lossy().into_owned());
+    assert!(all.contains(&name.unwrap_or_default()), "{all}");
+    assert!(all.contains("is corrupt"), "{all}");
+    assert!(all.contains("git index-pack"), "{all}");
+    assert!(!all.contains("has no commits"), "{all}");
+
+    // The first object id in the table changed: the layout holds, the id
+    // table does not (`git verify-pack` agrees).
+    let repo = packed_repo();
+    let index = the_pack_index(&repo);
+    let verify_pack = git_command(repo.path(), DATE)
+        .args(["verify-pack"])
+        .arg(&index)
+        .output()
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert!(verify_pack.status.success());
+    let first_id = 8 + 256 * 4;
+    damage(&index, first_id, b"\xfe");
+    let verify_pack = git_command(repo.path(), DATE)
+        .args(["verify-pack"])
+        .arg(&index)
+        .output()
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert!(!verify_pack.status.success(), "git verify-pack accepts it");
+    let output = history(repo.path(), &["--format", "json"]);
+    let all = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{all}");
+    assert!(
+        all.contains("outside the range the fan-out table gives"),
+        "{all}"
+    );
+    // verify reads the same database: the same error.
+    let output = verify(repo.path());
+    let all = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{all}");
+    assert!(all.contains("is corrupt"), "{all}");
+}
+
+#[test]
+fn a_loose_object_that_does_not_hash_to_its_id_is_corrupt() {
+    let repo = Repo::new();
+    repo.write("README.md", "hello\n");
+    repo.write("notes.txt", "nothing secret here\n");
+    repo.commit("first");
+    // notes.txt's object file now holds another (valid) object: it inflates
+    // fine, to content whose id is not its own.
+    let notes = repo.git(&["rev-parse", "HEAD:notes.txt"]);
+    let other_file = repo.tree.write("../other.txt", "different content\n");
+    let other = repo.git(&["hash-object", "-w", &other_file.to_string_lossy()]);
+    let object = |id: &str| {
+        repo.path()
+            .join(".git/objects")
+            .join(&id[..2])
+            .join(&id[2..])
+    };
+    make_writable(&object(&notes));
+    std::fs::copy(object(&other), object(&notes)).unwrap_or_else(|err| panic!("{err}"));
+    let fsck = git_command(repo.path(), DATE)
+        .args(["fsck", "--full"])
+        .output()
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert!(!fsck.status.success(), "git fsck accepts the damage");
+
+    let output = history(repo.path(), &["--format", "json"]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    let report = json_report(&output);
+    let skipped = &report["summary"]["skipped"];
+    assert_eq!(skipped["by_reason"]["corrupt_object"], 1, "{report:#}");
+    let item = &skipped["items"][0];
+    assert_eq!(item["path"], "notes.txt", "{report:#}");
+    let detail = item["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains(&notes), "{detail}");
+    assert!(detail.contains(&format!("hashes to {other}")), "{detail}");
+}
+
+#[test]
+fn a_head_git_refuses_is_an_error() {
+    let repo = Repo::new();
+    repo.write("app.py", format!("KEY = \"{}\"\n", anthropic_key(802)));
+    repo.commit("first");
+    std::fs::write(repo.path().join(".git/HEAD"), "garbage here\n")
+        .unwrap_or_else(|err| panic!("{err}"));
+    // git no longer takes the directory for a repository.
+    let git = git_command(repo.path(), DATE)
+        .env(
+            "GIT_CEILING_DIRECTORIES",
+            repo.path().parent().unwrap_or(repo.path()),
+        )
+        .args(["rev-parse", "--git-dir"])
+        .output()
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert!(!git.status.success(), "git accepts the repository");
+
+    for output in [history(repo.path(), &[]), verify(repo.path())] {
+        let all = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{all}");
+        assert!(all.contains(".git/HEAD"), "{all}");
+        assert!(
+            all.contains("neither `ref: refs/...` nor an object id"),
+            "{all}"
+        );
+    }
+}
+
+/// A path named on the command line inside a directory this user may not
+/// search: "permission denied", never "no such file". Tests run as root in
+/// CI containers, where modes do not stop reads: the scan then runs as
+/// `nobody` (uid 65534) through the kernel's own checks.
+#[test]
+fn a_path_this_user_may_not_see_is_permission_denied() {
+    use std::os::unix::fs::PermissionsExt as _;
+    use std::os::unix::process::CommandExt as _;
+    let tree = Tree::new();
+    std::fs::set_permissions(tree.path(), std::fs::Permissions::from_mode(0o755))
+        .unwrap_or_else(|err| panic!("{err}"));
+    let file = tree.write("private/app.env", "ANTHROPIC_API_KEY=none\n");
+    let private = tree.path().join("private");
+    std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o000))
+        .unwrap_or_else(|err| panic!("{err}"));
+    // Whether modes bind us (not root, or no CAP_DAC_OVERRIDE).
+    let privileged = std::fs::read_dir(&private).is_ok();
+
+    let bin = assert_cmd::cargo::cargo_bin("secretgate");
+    let mut cmd = std::process::Command::new(&bin);
+    cmd.args(["scan", "--format", "json"])
+        .arg(&file)
+        .env_remove("CI");
+    if privileged {
+        std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o700))
+            .unwrap_or_else(|err| panic!("{err}"));
+        cmd.uid(65534).gid(65534).current_dir("/");
+    }
+    let output = cmd
+        .output()
+        .unwrap_or_else(|err| panic!("{} as nobody: {err}", bin.display()));
+    std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o755))
+        .unwrap_or_else(|err| panic!("{err}"));
+    let all = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{all}");
+    assert!(!all.contains("no such file"), "{all}");
+    let report = json_report(&output);
+    let item = &report["summary"]["skipped"]["items"][0];
+    assert_eq!(item["reason"], "unreadable", "{report:#}");
+    assert!(
+        item["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("permission denied"),
+        "{report:#}"
+    );
+}
