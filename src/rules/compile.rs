@@ -307,6 +307,28 @@ fn build_globs(field: &str, globs: &[String], report: &mut Reporter<'_>) -> Glob
     })
 }
 
+/// The last components of `globs`, as globs over a file name: a path can
+/// match `dir/*.pem` only if its name matches `*.pem`, since `*`, `?` and
+/// classes never match `/` (globs are built with a literal separator).
+/// `None` (any name) when a last component could span directories or hide
+/// one: `**`, braces, classes, or a glob that does not compile.
+fn name_globs(globs: &[String]) -> Option<GlobSet> {
+    let mut builder = GlobSetBuilder::new();
+    for glob in globs {
+        let name = glob.rsplit('/').next().unwrap_or(glob);
+        if name.is_empty() || name.contains("**") || glob.contains(['{', '[', '\\']) {
+            return None;
+        }
+        builder.add(
+            GlobBuilder::new(name)
+                .literal_separator(true)
+                .build()
+                .ok()?,
+        );
+    }
+    builder.build().ok()
+}
+
 fn compile_file_rule(
     origin: &str,
     syntax: FileRuleSyntax,
@@ -321,6 +343,7 @@ fn compile_file_rule(
     }
     let paths = build_globs("paths", &syntax.paths, report);
     let exclude_paths = build_globs("exclude_paths", &syntax.exclude_paths, report);
+    let names = name_globs(&syntax.paths);
     let content_regex = match syntax.content_regex.as_deref().map(compile_regex) {
         None => None,
         Some(Ok(regex)) => Some(regex),
@@ -343,6 +366,7 @@ fn compile_file_rule(
         remediation: syntax.remediation.trim().to_string(),
         paths,
         exclude_paths,
+        names,
         content_regex,
         references: syntax.references,
         examples: syntax.examples,

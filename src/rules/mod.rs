@@ -274,6 +274,11 @@ pub struct FileRule {
     pub paths: globset::GlobSet,
     /// Paths that never match, even when `paths` does.
     pub exclude_paths: globset::GlobSet,
+    /// The file names (last path components) that `paths` can match at all,
+    /// or `None` when a glob can match any name. A history audit uses it to
+    /// pick, from each distinct entry name, the few blobs a rule could flag
+    /// under a path other than their first one.
+    pub names: Option<globset::GlobSet>,
     /// What the content must contain, when the name alone is not enough.
     pub content_regex: Option<Regex>,
     /// Documentation links.
@@ -289,16 +294,37 @@ pub struct FileRule {
 impl FileRule {
     /// Whether a file with this path (and, if the rule needs it, content) is flagged.
     pub fn matches(&self, path: &str, content: Option<&[u8]>) -> bool {
+        self.path_matches(path) && self.content_matches(content)
+    }
+
+    /// Whether the path alone is one this rule flags (its content aside).
+    pub fn path_matches(&self, path: &str) -> bool {
         let path = path.trim_start_matches("./");
-        if !self.paths.is_match(path) || self.exclude_paths.is_match(path) {
-            return false;
-        }
+        self.paths.is_match(path) && !self.exclude_paths.is_match(path)
+    }
+
+    /// Whether the content is what this rule flags (its path aside); content
+    /// that was not read (binary) passes only a rule that needs none.
+    pub fn content_matches(&self, content: Option<&[u8]>) -> bool {
         match (&self.content_regex, content) {
             (None, _) => true,
             (Some(regex), Some(content)) => regex.is_match(content),
             (Some(_), None) => false,
         }
     }
+
+    /// Whether some path ending in the file name `name` could match `paths`:
+    /// a necessary condition for [`FileRule::path_matches`], decided on the
+    /// name alone.
+    pub fn may_match_name(&self, name: &str) -> bool {
+        name_may_match(self.names.as_ref(), name)
+    }
+}
+
+/// Whether a file named `name` passes a rule's [`FileRule::names`] (`None`
+/// admits every name).
+pub fn name_may_match(names: Option<&globset::GlobSet>, name: &str) -> bool {
+    names.is_none_or(|names| names.is_match(name))
 }
 
 /// Every rule the engine will run.
@@ -570,6 +596,39 @@ mod tests {
             "{reasons:?}"
         );
         assert!(reasons[1].starts_with("duplicate id"), "{reasons:?}");
+    }
+
+    #[test]
+    fn a_file_rules_names_admit_every_path_it_matches() {
+        let set = RuleSet::load(&RuleSources {
+            builtin: true,
+            paths: Vec::new(),
+        })
+        .unwrap();
+        let mut paths: Vec<String> = vec!["src/main.rs".into(), "a/b/c/.env".into()];
+        for rule in &set.file_rules {
+            paths.extend(rule.examples.iter().map(|e| e.path.clone()));
+            paths.extend(rule.negative_examples.iter().map(|e| e.path.clone()));
+        }
+        let mut narrowed = 0;
+        for rule in &set.file_rules {
+            narrowed += usize::from(rule.names.is_some());
+            for path in &paths {
+                let name = path.rsplit('/').next().unwrap_or(path);
+                if rule.path_matches(path) {
+                    assert!(rule.may_match_name(name), "{}: {path}", rule.id);
+                }
+            }
+        }
+        // Every built-in rule names its files: none falls back to "any name".
+        assert_eq!(narrowed, set.file_rules.len());
+        let dotenv = set
+            .file_rules
+            .iter()
+            .find(|r| r.id == "dotenv-file")
+            .unwrap();
+        assert!(!dotenv.may_match_name("main.rs"));
+        assert!(dotenv.may_match_name(".env.production"));
     }
 
     #[test]

@@ -105,6 +105,27 @@ pub struct HistoryOptions {
     pub range: Option<RevRange>,
     /// Threads for the tree walk (0 or 1: walk on the calling thread).
     pub threads: usize,
+    /// Tags for file names; each blob's [`Origin::name_tags`] unites the
+    /// tags of every name it had (see [`NameTags`]).
+    pub name_tags: Option<NameTags>,
+}
+
+/// Tags a file name (a tree entry's name, the last component of a path)
+/// with small numbers, for the scan to learn which blobs had a name of
+/// interest anywhere in history without the source knowing why: the
+/// pipeline tags a name with the sensitive-file rules that could flag a
+/// path ending in it. Called once per distinct name (git.git's 61M tree
+/// entries have 7k names), never per entry.
+#[derive(Clone)]
+pub struct NameTags(pub std::sync::Arc<TagName>);
+
+/// The function inside [`NameTags`]: a name's tags, none for most names.
+pub type TagName = dyn Fn(&str) -> Vec<u32> + Send + Sync;
+
+impl std::fmt::Debug for NameTags {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NameTags")
+    }
 }
 
 /// `A..B`: what B added on top of A. A pre-push has several of each: every
@@ -200,6 +221,10 @@ pub struct Origin {
     pub tag: Option<TagInfo>,
     /// Whether a ref reaches the object.
     pub reachable: bool,
+    /// For a blob: the union of the [`NameTags`] of every name it had in any
+    /// tree of the repository (not only its first path's); `None` when no
+    /// name of it was tagged.
+    pub name_tags: Option<std::sync::Arc<[u32]>>,
 }
 
 /// A person and a time, as a report shows them.
@@ -242,6 +267,10 @@ pub struct Occurrence {
     pub commits: u64,
     /// Every distinct path the blob has had, sorted.
     pub paths: BTreeSet<String>,
+    /// The same paths in the order they first appeared (commits parents
+    /// first), each with the first commit that held the blob there.
+    #[serde(skip)]
+    pub first_seen: Vec<(String, ObjectId)>,
 }
 
 /// Pseudo-path of a commit message.
@@ -260,6 +289,8 @@ struct Item {
     /// Index into the commit graph, or the tag index for tag messages.
     owner: Option<u32>,
     reachable: bool,
+    /// Index into [`History::tag_sets`], or `u32::MAX` for none.
+    tags: u32,
 }
 
 /// An opened repository with its history planned: every blob to read, once.
@@ -275,6 +306,8 @@ pub struct History {
     /// The packs, opened once for planning and reading.
     packs: Vec<pack::Pack>,
     tags: Vec<TagInfo>,
+    /// The distinct unions of name tags that blobs carry (see [`NameTags`]).
+    tag_sets: Vec<std::sync::Arc<[u32]>>,
     stats: HistoryStats,
     /// Objects that could not be read while planning.
     skipped: Vec<Skipped>,
@@ -380,10 +413,12 @@ impl History {
             }
         }
         let walked = attribution.into_walked();
+        let name_tags = options.name_tags.as_ref();
         let attributed = match &pool {
-            Some(pool) => pool.install(|| walked.finish(options.all_objects)),
-            None => walked.finish(options.all_objects),
+            Some(pool) => pool.install(|| walked.finish(options.all_objects, name_tags)),
+            None => walked.finish(options.all_objects, name_tags),
         };
+        let tag_sets = attributed.tag_sets;
         skipped.extend(attributed.submodules);
         let mut known = attributed.known;
         let mut items = attributed.items;
@@ -402,6 +437,7 @@ impl History {
                 path: UNREACHABLE_PATH.to_string(),
                 owner: None,
                 reachable: false,
+                tags: u32::MAX,
             }));
         }
         items.extend(scope.iter().map(|&c| Item {
@@ -410,6 +446,7 @@ impl History {
             path: COMMIT_MESSAGE_PATH.to_string(),
             owner: Some(c),
             reachable: true,
+            tags: u32::MAX,
         }));
         items.extend(tags.iter().enumerate().map(|(i, tag)| Item {
             object: tag.id,
@@ -417,6 +454,7 @@ impl History {
             path: TAG_MESSAGE_PATH.to_string(),
             owner: Some(i as u32),
             reachable: true,
+            tags: u32::MAX,
         }));
         stats.tags = tags.len() as u64;
 
@@ -444,6 +482,7 @@ impl History {
             tree_index,
             packs,
             tags,
+            tag_sets,
             stats,
             skipped,
         })
@@ -508,6 +547,7 @@ impl History {
                     commit: tag.as_ref().and_then(|t| t.commit),
                     tag,
                     reachable: item.reachable,
+                    name_tags: None,
                 }
             }
             _ => Origin {
@@ -516,6 +556,7 @@ impl History {
                 commit: owner.and_then(|i| self.graph.nodes.get(i)).map(|n| n.id),
                 tag: None,
                 reachable: item.reachable,
+                name_tags: self.tag_sets.get(item.tags as usize).cloned(),
             },
         }
     }
