@@ -381,7 +381,8 @@ fn sensitive_files(
         let Some(rule) = rules.get(index) else {
             continue;
         };
-        if !here.contains(&index) && rule.content_matches(content) {
+        // A rule whose path test passed here already judged this content.
+        if !rule.path_matches(path) && rule.content_matches(content) {
             let mut pending = finding::for_sensitive_file(rule, path);
             pending.deferred = true;
             findings.push(pending);

@@ -201,6 +201,28 @@ fn history_flags_a_file_that_became_a_dotenv_file_later() {
 }
 
 #[test]
+fn history_flags_a_file_later_moved_into_a_keystore_directory() {
+    // The rule names the directory (`keystore/*`), not the file.
+    let repo = Repo::new();
+    let wallet = format!(
+        "{{\"crypto\":{{\"ciphertext\":\"{}\",\"kdf\":\"scrypt\"}},\"version\":3}}\n",
+        random_string(1310, 64, HEX)
+    );
+    repo.write("backup/account", wallet);
+    repo.commit("backup");
+    std::fs::create_dir_all(repo.path().join("wallet/keystore"))
+        .unwrap_or_else(|err| panic!("{err}"));
+    repo.git(&["mv", "backup/account", "wallet/keystore/account"]);
+    repo.commit("into the keystore");
+    let (code, report) = json_in(repo.path(), &["history", "--quiet"]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        placed(&report),
+        [pair("ethereum-keystore-file", "wallet/keystore/account")]
+    );
+}
+
+#[test]
 fn staged_judges_a_rename_or_copy_at_its_new_path() {
     let repo = Repo::new();
     let key = anthropic_key(1304);

@@ -164,7 +164,29 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
 /// ending in it, so a blob that had such a name anywhere in history is
 /// judged by those rules at every path it had, not only its first.
 fn name_tags(engine: &crate::engine::Engine) -> NameTags {
-    NameTags(std::sync::Arc::new(engine.file_rules_by_name()))
+    use std::sync::Arc;
+    let filters: Arc<Vec<crate::rules::NameFilter>> = Arc::new(
+        engine
+            .rules()
+            .file_rules
+            .iter()
+            .map(|rule| rule.names.clone())
+            .collect(),
+    );
+    let tagged = |filters: &[crate::rules::NameFilter],
+                  hit: &dyn Fn(&crate::rules::NameFilter) -> bool| {
+        filters
+            .iter()
+            .enumerate()
+            .filter(|(_, filter)| hit(filter))
+            .map(|(index, _)| index as u32)
+            .collect::<Vec<u32>>()
+    };
+    let dirs = Arc::clone(&filters);
+    NameTags {
+        files: Arc::new(move |name: &str| tagged(&filters, &|f| f.admits_file(name))),
+        dirs: Arc::new(move |name: &str| tagged(&dirs, &|f| f.admits_dir(name))),
+    }
 }
 
 /// Where a submodule's finished findings go (the JSON Lines stream).

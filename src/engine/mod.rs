@@ -442,27 +442,6 @@ impl Engine {
             .map(|(index, _)| index)
             .collect()
     }
-
-    /// A function giving the sensitive-file rules (indices) that could flag
-    /// a file named `name` in some directory: what a history audit tags each
-    /// distinct entry name with, to find the blobs that had such a name
-    /// anywhere. Owns what it needs, so it can outlive the engine's borrow.
-    pub fn file_rules_by_name(&self) -> impl Fn(&str) -> Vec<u32> + Send + Sync + 'static {
-        let names: Vec<Option<globset::GlobSet>> = self
-            .rules
-            .file_rules
-            .iter()
-            .map(|rule| rule.names.clone())
-            .collect();
-        move |name| {
-            names
-                .iter()
-                .enumerate()
-                .filter(|(_, names)| crate::rules::name_may_match(names.as_ref(), name))
-                .map(|(index, _)| index as u32)
-                .collect()
-        }
-    }
 }
 
 /// The text a rule's regex may see around one keyword occurrence.

@@ -307,26 +307,45 @@ fn build_globs(field: &str, globs: &[String], report: &mut Reporter<'_>) -> Glob
     })
 }
 
-/// The last components of `globs`, as globs over a file name: a path can
-/// match `dir/*.pem` only if its name matches `*.pem`, since `*`, `?` and
-/// classes never match `/` (globs are built with a literal separator).
-/// `None` (any name) when a last component could span directories or hide
-/// one: `**`, braces, classes, or a glob that does not compile.
-fn name_globs(globs: &[String]) -> Option<GlobSet> {
-    let mut builder = GlobSetBuilder::new();
+/// What `globs` require of a path's last two components (see
+/// [`super::NameFilter`]): each glob's last component as a glob over file
+/// names, or, when that is `*`, the component before it as a glob over the
+/// directory's name; `any` when a glob says nothing usable (`**` there,
+/// braces, classes or escapes, or a part that does not compile).
+fn name_filter(globs: &[String]) -> super::NameFilter {
+    let simple =
+        |part: &str| !part.is_empty() && !part.contains("**") && !part.contains(['{', '[', '\\']);
+    let compiled = |part: &str| GlobBuilder::new(part).literal_separator(true).build().ok();
+    let mut files = GlobSetBuilder::new();
+    let mut dirs = GlobSetBuilder::new();
+    let mut any = false;
     for glob in globs {
-        let name = glob.rsplit('/').next().unwrap_or(glob);
-        if name.is_empty() || name.contains("**") || glob.contains(['{', '[', '\\']) {
-            return None;
+        let mut parts = glob.rsplit('/');
+        let name = parts.next().unwrap_or(glob);
+        let dir = parts.next();
+        match (name, dir) {
+            ("*", Some(dir)) if simple(dir) => match compiled(dir) {
+                Some(dir) => {
+                    dirs.add(dir);
+                }
+                None => any = true,
+            },
+            (name, _) if name != "*" && simple(name) => match compiled(name) {
+                Some(name) => {
+                    files.add(name);
+                }
+                None => any = true,
+            },
+            _ => any = true,
         }
-        builder.add(
-            GlobBuilder::new(name)
-                .literal_separator(true)
-                .build()
-                .ok()?,
-        );
     }
-    builder.build().ok()
+    match (files.build(), dirs.build()) {
+        (Ok(files), Ok(dirs)) => super::NameFilter { files, dirs, any },
+        _ => super::NameFilter {
+            any: true,
+            ..super::NameFilter::default()
+        },
+    }
 }
 
 fn compile_file_rule(
@@ -343,7 +362,7 @@ fn compile_file_rule(
     }
     let paths = build_globs("paths", &syntax.paths, report);
     let exclude_paths = build_globs("exclude_paths", &syntax.exclude_paths, report);
-    let names = name_globs(&syntax.paths);
+    let names = name_filter(&syntax.paths);
     let content_regex = match syntax.content_regex.as_deref().map(compile_regex) {
         None => None,
         Some(Ok(regex)) => Some(regex),

@@ -274,11 +274,10 @@ pub struct FileRule {
     pub paths: globset::GlobSet,
     /// Paths that never match, even when `paths` does.
     pub exclude_paths: globset::GlobSet,
-    /// The file names (last path components) that `paths` can match at all,
-    /// or `None` when a glob can match any name. A history audit uses it to
-    /// pick, from each distinct entry name, the few blobs a rule could flag
-    /// under a path other than their first one.
-    pub names: Option<globset::GlobSet>,
+    /// Which names a path `paths` matches can have, decided per tree entry
+    /// name: a history audit uses it to pick, from each distinct entry name,
+    /// the few blobs a rule could flag under a path other than their first.
+    pub names: NameFilter,
     /// What the content must contain, when the name alone is not enough.
     pub content_regex: Option<Regex>,
     /// Documentation links.
@@ -313,18 +312,45 @@ impl FileRule {
         }
     }
 
-    /// Whether some path ending in the file name `name` could match `paths`:
-    /// a necessary condition for [`FileRule::path_matches`], decided on the
-    /// name alone.
+    /// Whether some path ending in the file name `name` could match `paths`
+    /// without help from its directory's name (see [`NameFilter`]).
     pub fn may_match_name(&self, name: &str) -> bool {
-        name_may_match(self.names.as_ref(), name)
+        self.names.admits_file(name)
+    }
+
+    /// Whether any file directly inside a directory named `dir` could match
+    /// `paths` (see [`NameFilter`]).
+    pub fn may_match_in_dir(&self, dir: &str) -> bool {
+        self.names.admits_dir(dir)
     }
 }
 
-/// Whether a file named `name` passes a rule's [`FileRule::names`] (`None`
-/// admits every name).
-pub fn name_may_match(names: Option<&globset::GlobSet>, name: &str) -> bool {
-    names.is_none_or(|names| names.is_match(name))
+/// What the last two components of a path must look like for a rule's
+/// `paths` to match it, from the globs' own last two components (globs
+/// never let `*`, `?` or a class match `/`). A path can match only if its
+/// file name is in `files`, or its directory's name is in `dirs` (globs
+/// whose last component is `*`, such as `keystore/*`), or `any` is set (a
+/// glob too loose to say: `**` last, braces, classes).
+#[derive(Debug, Clone, Default)]
+pub struct NameFilter {
+    /// File names that globs with a telling last component admit.
+    pub files: globset::GlobSet,
+    /// Directory names whose every file a glob admits.
+    pub dirs: globset::GlobSet,
+    /// A glob admits paths whatever their last two names.
+    pub any: bool,
+}
+
+impl NameFilter {
+    /// Whether a file named `name` could match, whatever its directory.
+    pub fn admits_file(&self, name: &str) -> bool {
+        self.any || self.files.is_match(name)
+    }
+
+    /// Whether every file directly inside a directory named `dir` could.
+    pub fn admits_dir(&self, dir: &str) -> bool {
+        self.dirs.is_match(dir)
+    }
 }
 
 /// Every rule the engine will run.
@@ -610,25 +636,32 @@ mod tests {
             paths.extend(rule.examples.iter().map(|e| e.path.clone()));
             paths.extend(rule.negative_examples.iter().map(|e| e.path.clone()));
         }
-        let mut narrowed = 0;
+        paths.push("wallet/keystore/anything".into());
         for rule in &set.file_rules {
-            narrowed += usize::from(rule.names.is_some());
+            // Every built-in rule names its files or their directory.
+            assert!(!rule.names.any, "{}", rule.id);
             for path in &paths {
-                let name = path.rsplit('/').next().unwrap_or(path);
+                let mut parts = path.rsplit('/');
+                let name = parts.next().unwrap_or(path);
+                let in_dir = parts.next().is_some_and(|dir| rule.may_match_in_dir(dir));
                 if rule.path_matches(path) {
-                    assert!(rule.may_match_name(name), "{}: {path}", rule.id);
+                    assert!(rule.may_match_name(name) || in_dir, "{}: {path}", rule.id);
                 }
             }
         }
-        // Every built-in rule names its files: none falls back to "any name".
-        assert_eq!(narrowed, set.file_rules.len());
-        let dotenv = set
+        let rule = |id: &str| set.file_rules.iter().find(|r| r.id == id).unwrap();
+        assert!(!rule("dotenv-file").may_match_name("main.rs"));
+        assert!(rule("dotenv-file").may_match_name(".env.production"));
+        let keystores: Vec<&FileRule> = set
             .file_rules
             .iter()
-            .find(|r| r.id == "dotenv-file")
-            .unwrap();
-        assert!(!dotenv.may_match_name("main.rs"));
-        assert!(dotenv.may_match_name(".env.production"));
+            .filter(|r| r.paths.is_match("wallet/keystore/anything"))
+            .collect();
+        assert!(!keystores.is_empty());
+        for rule in keystores {
+            assert!(!rule.may_match_name("anything"), "{}", rule.id);
+            assert!(rule.may_match_in_dir("keystore"), "{}", rule.id);
+        }
     }
 
     #[test]

@@ -670,6 +670,26 @@ impl Forest {
         });
     }
 
+    /// The lineage sequence of one tree, expanded along its delta chain.
+    fn sequence(&self, node: u32) -> Vec<u32> {
+        let mut chain = vec![node];
+        while let Some(base) = chain
+            .last()
+            .and_then(|&n| self.trees.get(n as usize))
+            .and_then(|tree| tree.base)
+        {
+            if chain.len() > self.trees.len() {
+                break; // a cycle: only in a corrupt forest
+            }
+            chain.push(base);
+        }
+        let mut seq = Vec::new();
+        for &n in chain.iter().rev() {
+            seq = self.expand(n, &seq);
+        }
+        seq
+    }
+
     fn expand(&self, node: u32, base: &[u32]) -> Vec<u32> {
         let mut seq = Vec::new();
         for segment in self.trees[node as usize].segments.iter() {
@@ -875,9 +895,11 @@ impl Walked {
     }
 }
 
-/// For every blob with a tagged name anywhere in the forest: the index of
-/// the union of its names' tags in the returned list of distinct unions.
-/// The tagger runs once per distinct name; the lineages are one pass.
+/// For every blob with a tagged name, or directly in a directory with a
+/// tagged name, anywhere in the forest: the index of the union of its tags
+/// in the returned list of distinct unions. Each tagger runs once per
+/// distinct name; the lineages are one pass; only the trees a tagged
+/// directory name points at are expanded.
 #[allow(clippy::type_complexity)]
 fn tag_blobs(
     forest: &Forest,
@@ -886,18 +908,43 @@ fn tag_blobs(
     gix::hashtable::HashMap<ObjectId, u32>,
     Vec<std::sync::Arc<[u32]>>,
 ) {
-    let name_tags: Vec<Vec<u32>> = forest.names.iter().map(|name| (tagger.0)(name)).collect();
+    let file_tags: Vec<Vec<u32>> = forest.names.iter().map(|n| (tagger.files)(n)).collect();
+    let dir_tags: Vec<Vec<u32>> = forest.names.iter().map(|n| (tagger.dirs)(n)).collect();
     let mut unions: gix::hashtable::HashMap<ObjectId, BTreeSet<u32>> = Default::default();
-    for lineage in &forest.lineages {
-        if lineage.kind != EntryKind::Blob {
-            continue;
+    let mut tagged_dirs: BTreeMap<u32, BTreeSet<u32>> = BTreeMap::new();
+    for (index, lineage) in forest.lineages.iter().enumerate() {
+        match lineage.kind {
+            EntryKind::Blob => {
+                let tags = &file_tags[lineage.name as usize];
+                if !tags.is_empty() {
+                    unions
+                        .entry(lineage.oid)
+                        .or_default()
+                        .extend(tags.iter().copied());
+                }
+            }
+            EntryKind::Tree => {
+                let tags = &dir_tags[lineage.name as usize];
+                let child = forest.child[index];
+                if !tags.is_empty() && child != NONE {
+                    tagged_dirs
+                        .entry(child)
+                        .or_default()
+                        .extend(tags.iter().copied());
+                }
+            }
+            _ => {}
         }
-        let tags = &name_tags[lineage.name as usize];
-        if !tags.is_empty() {
-            unions
-                .entry(lineage.oid)
-                .or_default()
-                .extend(tags.iter().copied());
+    }
+    for (node, tags) in tagged_dirs {
+        for lineage in forest.sequence(node) {
+            let lineage = &forest.lineages[lineage as usize];
+            if lineage.kind == EntryKind::Blob {
+                unions
+                    .entry(lineage.oid)
+                    .or_default()
+                    .extend(tags.iter().copied());
+            }
         }
     }
     let mut sets: Vec<std::sync::Arc<[u32]>> = Vec::new();

@@ -110,16 +110,23 @@ pub struct HistoryOptions {
     pub name_tags: Option<NameTags>,
 }
 
-/// Tags a file name (a tree entry's name, the last component of a path)
-/// with small numbers, for the scan to learn which blobs had a name of
-/// interest anywhere in history without the source knowing why: the
-/// pipeline tags a name with the sensitive-file rules that could flag a
-/// path ending in it. Called once per distinct name (git.git's 61M tree
-/// entries have 7k names), never per entry.
+/// Tags tree entry names with small numbers, for the scan to learn which
+/// blobs had a name of interest anywhere in history without the source
+/// knowing why: the pipeline tags names with the sensitive-file rules that
+/// could flag a path ending in them. A blob's tags (see
+/// [`Origin::name_tags`]) unite `files` of every name it had and `dirs` of
+/// every name of a directory that directly held it. Each function runs once
+/// per distinct name (git.git's 61M tree entries have 7k names), never per
+/// entry.
 #[derive(Clone)]
-pub struct NameTags(pub std::sync::Arc<TagName>);
+pub struct NameTags {
+    /// Tags of a file's own name.
+    pub files: std::sync::Arc<TagName>,
+    /// Tags every file directly inside a directory of that name gets.
+    pub dirs: std::sync::Arc<TagName>,
+}
 
-/// The function inside [`NameTags`]: a name's tags, none for most names.
+/// A function inside [`NameTags`]: a name's tags, none for most names.
 pub type TagName = dyn Fn(&str) -> Vec<u32> + Send + Sync;
 
 impl std::fmt::Debug for NameTags {
