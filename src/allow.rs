@@ -3,7 +3,9 @@
 //!
 //! Both match on the position-independent fingerprint (rule id + secret), so
 //! moving or editing nearby lines never revives an accepted finding. An ignore
-//! entry may also name a path, to accept a secret in one file only.
+//! entry may also name a path, to accept a secret in one file only; like an
+//! allowed path, it then accepts a finding only when every path holding it is
+//! covered (see `cli::policy`).
 //!
 //! Ignore file format, one entry a line, `#` starts a comment:
 //!
@@ -19,7 +21,6 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::confined::{MAX_BASELINE_BYTES, MAX_POLICY_BYTES, Trust};
-use crate::finding::Finding;
 
 /// The name of the ignore file looked for at the root of what is scanned.
 pub const IGNORE_FILE_NAME: &str = ".secretgateignore";
@@ -112,56 +113,41 @@ impl AllowList {
         Ok(list)
     }
 
-    /// Whether `finding` is accepted (by an ignore entry or the baseline):
-    /// the same judgement as [`AllowList::apply`], one finding at a time, so
-    /// a streamed finding is suppressed exactly when the report would drop it.
-    pub fn accepts(&self, finding: &Finding) -> bool {
-        self.ignores.iter().any(|entry| entry.matches(finding))
-            || self.baseline.contains(&finding.fingerprint)
+    /// The ignore entries that accept `fingerprint` at `path`: those without
+    /// a path, and those naming exactly this path (repository-relative).
+    pub fn entries_covering<'a>(
+        &'a self,
+        fingerprint: &'a str,
+        path: &'a str,
+    ) -> impl Iterator<Item = usize> + 'a {
+        self.ignores
+            .iter()
+            .enumerate()
+            .filter(move |(_, entry)| {
+                entry.fingerprint == fingerprint && entry.path.as_deref().is_none_or(|p| p == path)
+            })
+            .map(|(index, _)| index)
     }
 
-    /// Removes accepted findings and says how many went and which ignore
-    /// entries were never used.
-    pub fn apply(&self, findings: &mut Vec<Finding>, report_unused: bool) -> Suppressed {
-        let mut used = vec![false; self.ignores.len()];
-        let mut suppressed = Suppressed::default();
-        findings.retain(|finding| {
-            let mut ignored = false;
-            for (entry, used) in self.ignores.iter().zip(used.iter_mut()) {
-                if entry.matches(finding) {
-                    *used = true;
-                    ignored = true;
-                }
-            }
-            if ignored {
-                suppressed.ignored += 1;
-                false
-            } else if self.baseline.contains(&finding.fingerprint) {
-                suppressed.baseline += 1;
-                false
-            } else {
-                true
-            }
-        });
-        if report_unused {
-            suppressed.unused_ignores = Some(
-                self.ignores
-                    .iter()
-                    .zip(used)
-                    .filter(|(_, used)| !used)
-                    .map(|(entry, _)| entry.clone())
-                    .collect(),
-            );
-        }
-        suppressed
+    /// Whether the baseline holds `fingerprint`.
+    pub fn in_baseline(&self, fingerprint: &str) -> bool {
+        self.baseline.contains(fingerprint)
     }
-}
 
-impl IgnoreEntry {
-    /// Same fingerprint, and the same path when the entry names one.
-    fn matches(&self, finding: &Finding) -> bool {
-        self.fingerprint == finding.fingerprint
-            && self.path.as_deref().is_none_or(|p| p == finding.path)
+    /// How many ignore entries there are (indices for
+    /// [`AllowList::entries_covering`] and [`AllowList::unused`]).
+    pub fn ignore_count(&self) -> usize {
+        self.ignores.len()
+    }
+
+    /// The ignore entries whose index is not marked in `used`.
+    pub fn unused(&self, used: &[bool]) -> Vec<IgnoreEntry> {
+        self.ignores
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| !used.get(*index).copied().unwrap_or(false))
+            .map(|(_, entry)| entry.clone())
+            .collect()
     }
 }
 

@@ -61,6 +61,48 @@ pub struct Finding {
     /// the file (or blob). Not part of the JSON report, whose columns count bytes.
     #[serde(skip)]
     pub utf16: Option<Utf16Columns>,
+    /// The other paths that hold this finding, for the path rules (allowed
+    /// paths, path-scoped ignore entries); see [`OtherPaths`]. Never serialized.
+    #[serde(skip)]
+    pub other_paths: OtherPaths,
+    /// Whether the finding was not final when its blob was scanned (a
+    /// sensitive-file finding that only another path of the blob shows, or
+    /// one the path rules moved to another path), so a stream writes it at
+    /// the end rather than as it was found. Never serialized.
+    #[serde(skip)]
+    pub deferred: bool,
+}
+
+/// Where else the content of a finding is: a path rule (an allowed path, a
+/// path-scoped ignore entry) accepts a finding only when it covers every
+/// path that holds it. Why: a blob is one object however many paths name
+/// it, and a key first committed under `tests/fixtures/` and later copied to
+/// `src/` is in `src/` too.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum OtherPaths {
+    /// Only the finding's own path (files on disk, a new staged file).
+    #[default]
+    None,
+    /// History: the other paths the blob had in the scanned commits, in the
+    /// order they first appeared, each with the first commit (hex) that held
+    /// it there. A finding whose own path is covered is reported at the
+    /// first one that is not.
+    History(Vec<PathAt>),
+    /// Staged: content `HEAD` already holds at these paths, where this
+    /// finding would have been reported too. The commit adds the finding only
+    /// if every one of them is covered: a rename of a reported secret adds
+    /// nothing, a copy out of an allowed path does.
+    InHead(Vec<String>),
+}
+
+/// One path of a blob and the first commit that held the blob there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathAt {
+    /// The path, `/`-separated.
+    pub path: String,
+    /// The first commit (in parents-first order) whose tree holds the blob at
+    /// `path`, hex.
+    pub commit: Option<String>,
 }
 
 /// 1-based columns counted in UTF-16 code units, as SARIF and most editors'
@@ -174,6 +216,8 @@ pub fn from_matches(rules: &[Rule], path: &str, text: &[u8], matches: &[Match]) 
                 remediation: rule.remediation.clone(),
                 git: None,
                 utf16: Some(utf16),
+                other_paths: OtherPaths::None,
+                deferred: false,
             }
         })
         .collect()
@@ -198,6 +242,8 @@ pub fn for_sensitive_file(rule: &FileRule, path: &str) -> Finding {
         remediation: rule.remediation.clone(),
         git: None,
         utf16: None,
+        other_paths: OtherPaths::None,
+        deferred: false,
     }
 }
 

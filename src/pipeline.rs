@@ -10,10 +10,13 @@ use serde::Serialize;
 use crate::engine::Engine;
 use crate::engine::delta::{Copy, Reuse};
 use crate::engine::text::{Prepared, prepare};
-use crate::finding::{self, Finding, FindingKind, GitProvenance, Occurrences};
+use crate::finding::{self, Finding, FindingKind, GitProvenance};
 use crate::sources::git::{Derived, History, HistoryStats, Origin, OriginKind};
 use crate::sources::staged::{AddedLines, StagedChange, added_lines};
 use crate::sources::{Blob, BlobRef, GitItem, Piece, SkipReason, Skipped, SourceItem};
+
+mod history;
+pub use history::{attach_history, resolve_history_paths};
 
 /// What a scan did, for the summary and the exit code.
 #[derive(Debug, Default, Clone, Serialize)]
@@ -126,8 +129,9 @@ impl<'e> Collector<'e> {
         origin: &Origin,
         derived: Option<Derived<'_, Reusable>>,
     ) -> Option<Reusable> {
+        let elsewhere = origin.name_tags.as_deref();
         let (findings, stats, reusable) = match item {
-            GitItem::Blob(blob) => scan_blob_reusing(self.engine, blob, derived),
+            GitItem::Blob(blob) => scan_blob_reusing(self.engine, blob, derived, elsewhere),
             GitItem::Skipped(skipped) => {
                 let (findings, stats) = self.scan_item(SourceItem::Skipped(skipped));
                 (findings, stats, None)
@@ -148,8 +152,28 @@ impl<'e> Collector<'e> {
 
     /// Scans one staged file and keeps only what the commit adds: secrets on
     /// added lines, and sensitive-file findings for files new in this commit.
+    ///
+    /// A file renamed or copied without change is new at its path only: its
+    /// findings carry the paths where `HEAD` already holds them
+    /// ([`crate::finding::OtherPaths::InHead`]) for the policy to judge.
     pub fn accept_staged(&self, change: StagedChange) {
-        let (findings, stats) = scan_blob(self.engine, &change.blob);
+        let (mut findings, stats) = scan_blob(self.engine, &change.blob);
+        if !change.held_in_head.is_empty() {
+            let file_rules = &self.engine.rules().file_rules;
+            for finding in &mut findings {
+                let rule = file_rules.iter().find(|r| r.id == finding.rule);
+                let held = change
+                    .held_in_head
+                    .iter()
+                    .filter(|path| match finding.kind {
+                        FindingKind::Secret => true,
+                        FindingKind::File => rule.is_some_and(|r| r.path_matches(path)),
+                    })
+                    .cloned()
+                    .collect();
+                finding.other_paths = crate::finding::OtherPaths::InHead(held);
+            }
+        }
         let added = match &change.previous {
             None => AddedLines::All,
             // Most staged files have no finding: diff only those that do.
@@ -218,7 +242,7 @@ impl<'e> Collector<'e> {
 impl ScanOutcome {
     /// Sorts findings by path, line and rule, and skips by path: output is
     /// the same whatever order threads delivered them in.
-    fn sort(&mut self) {
+    pub fn sort(&mut self) {
         self.findings.sort_by(|a, b| {
             let git = |f: &'_ Finding| f.git.as_ref().map(|g| (g.blob.clone(), g.commit.clone()));
             (&a.path, a.line, a.column, &a.rule, git(a)).cmp(&(
@@ -241,6 +265,19 @@ impl ScanOutcome {
         self.findings
             .extend(other.findings.into_iter().map(|mut f| {
                 f.path = under(&f.path);
+                match &mut f.other_paths {
+                    crate::finding::OtherPaths::None => {}
+                    crate::finding::OtherPaths::History(others) => {
+                        for other in others {
+                            other.path = under(&other.path);
+                        }
+                    }
+                    crate::finding::OtherPaths::InHead(others) => {
+                        for other in others {
+                            *other = under(other);
+                        }
+                    }
+                }
                 f
             }));
         let mut stats = other.stats;
@@ -257,17 +294,23 @@ use crate::engine::Reusable;
 
 /// Runs the engine and the sensitive-file rules on one blob.
 pub fn scan_blob(engine: &Engine, blob: &Blob) -> (Vec<Finding>, ScanStats) {
-    let (findings, stats, _) = scan_blob_reusing(engine, blob.as_ref(), None);
+    let (findings, stats, _) = scan_blob_reusing(engine, blob.as_ref(), None, None);
     (findings, stats)
 }
 
 /// [`scan_blob`], reusing the scan of the blob's delta base when there is
 /// one; returns what a blob derived from this one can reuse (nothing for
 /// binary or transcoded text, whose bytes are not the text scanned).
+///
+/// `elsewhere` lists sensitive-file rules that could flag the blob under
+/// another path it had in history: each one that does not flag its first
+/// path but whose content test passes gives a pending finding (`deferred`),
+/// placed or dropped by [`resolve_history_paths`] once every path is known.
 fn scan_blob_reusing(
     engine: &Engine,
     blob: BlobRef<'_>,
     derived: Option<Derived<'_, Reusable>>,
+    elsewhere: Option<&[u32]>,
 ) -> (Vec<Finding>, ScanStats, Option<Reusable>) {
     let rules = engine.rules();
     let mut stats = ScanStats::default();
@@ -283,12 +326,7 @@ fn scan_blob_reusing(
                 reason: SkipReason::Binary,
                 detail: "NUL byte in the first 8 KiB".into(),
             });
-            for index in engine.sensitive_file_rules(blob.path, None) {
-                findings.push(finding::for_sensitive_file(
-                    &rules.file_rules[index],
-                    blob.path,
-                ));
-            }
+            sensitive_files(engine, blob.path, None, elsewhere, &mut findings);
             return (findings, stats, None);
         }
     };
@@ -320,13 +358,36 @@ fn scan_blob_reusing(
         &text,
         &matches,
     ));
-    for index in engine.sensitive_file_rules(blob.path, Some(&text)) {
-        findings.push(finding::for_sensitive_file(
-            &rules.file_rules[index],
-            blob.path,
-        ));
-    }
+    sensitive_files(engine, blob.path, Some(&text), elsewhere, &mut findings);
     (findings, stats, plain.then_some(scan.reusable))
+}
+
+/// The sensitive-file findings of one blob at `path`, and pending ones for
+/// the rules in `elsewhere` that only another path could trigger.
+fn sensitive_files(
+    engine: &Engine,
+    path: &str,
+    content: Option<&[u8]>,
+    elsewhere: Option<&[u32]>,
+    findings: &mut Vec<Finding>,
+) {
+    let rules = &engine.rules().file_rules;
+    let here = engine.sensitive_file_rules(path, content);
+    for &index in &here {
+        findings.push(finding::for_sensitive_file(&rules[index], path));
+    }
+    for &index in elsewhere.unwrap_or_default() {
+        let index = index as usize;
+        let Some(rule) = rules.get(index) else {
+            continue;
+        };
+        // A rule whose path test passed here already judged this content.
+        if !rule.path_matches(path) && rule.content_matches(content) {
+            let mut pending = finding::for_sensitive_file(rule, path);
+            pending.deferred = true;
+            findings.push(pending);
+        }
+    }
 }
 
 /// Runs the engine on one piece of a large file and keeps what the piece
@@ -470,42 +531,6 @@ impl<'h> CommitInfos<'h> {
             git.summary_secrets = secrets.clone();
         }
     }
-}
-
-/// Completes history findings: author, date and subject of each finding's
-/// commit, and for every blob with findings, how many commits hold it and
-/// under which paths (one more pass over the trees, only when there are
-/// findings).
-pub fn attach_history(outcome: &mut ScanOutcome, commits: &CommitInfos<'_>) {
-    let history = commits.history;
-    use gix::ObjectId;
-    let parse = |hex: &Option<String>| {
-        hex.as_deref()
-            .and_then(|h| ObjectId::from_hex(h.as_bytes()).ok())
-    };
-    let targets: std::collections::BTreeSet<ObjectId> = outcome
-        .findings
-        .iter()
-        .filter_map(|f| f.git.as_ref())
-        .filter(|g| g.reachable && g.commit.is_some())
-        .filter_map(|g| parse(&g.blob))
-        .collect();
-    let occurrences = history.occurrences(&targets);
-    for finding in &mut outcome.findings {
-        let Some(git) = finding.git.as_mut() else {
-            continue;
-        };
-        commits.complete(git);
-        if let Some(found) = parse(&git.blob).and_then(|b| occurrences.get(&b))
-            && found.commits > 0
-        {
-            git.occurrences = Some(Occurrences {
-                commits: found.commits,
-                paths: found.paths.iter().cloned().collect(),
-            });
-        }
-    }
-    outcome.history = Some(history.stats().clone());
 }
 
 #[cfg(test)]

@@ -5,19 +5,23 @@ use std::time::Instant;
 
 use super::{EmitArgs, ExitStatus, HistoryArgs};
 use crate::finding::Finding;
-use crate::pipeline::{Collector, CommitInfos, attach_history};
+use crate::pipeline::{Collector, CommitInfos, attach_history, resolve_history_paths};
 use crate::report::cleanup::{self, CleanupFiles, Emitted};
 use crate::sources::SourceItem;
-use crate::sources::git::{self, History, HistoryOptions, ReadOptions, RevRange};
+use crate::sources::git::{self, History, HistoryOptions, NameTags, ReadOptions, RevRange};
 
 /// Plans the history, scans every planned blob and message, and writes the report.
 pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
     let started = Instant::now();
     refuse_stdout(&args.emit)?;
-    let allow = args.allow.load(&args.repo)?;
+    let repo = git::open(&args.repo)?;
+    // Policy files at the repository's top level, whatever the current
+    // directory (the repository itself when bare).
+    let allow = args
+        .allow
+        .load(&super::policy::repository_top(&repo.to_thread_local()))?;
     let (engine, rules_loaded) = args.rules.engine(&allow)?;
     let threads = super::worker_threads(args.threads);
-    let repo = git::open(&args.repo)?;
     let superproject = repo.clone();
     let range = match (&args.range, &args.since_commit) {
         _ if args.pre_push => {
@@ -45,6 +49,7 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
         all_objects: args.all_objects,
         range,
         threads,
+        name_tags: Some(name_tags(&engine)),
     };
     let spinner = show_progress(args.quiet).then(|| {
         let spinner =
@@ -107,6 +112,7 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
         bar.finish_and_clear();
     }
     let mut outcome = collector.finish();
+    resolve_history_paths(&mut outcome, &history, &engine);
     if args.recurse_submodules {
         let read = ReadOptions {
             threads,
@@ -128,6 +134,18 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
     }
     args.allow.apply(&allow, &engine, &mut outcome);
     attach_history(&mut outcome, &commits);
+    if let Some(stream) = &stream {
+        // Findings that were not final when their blob was scanned: a
+        // sensitive file only a later path shows, or a finding moved off a
+        // covered path to one that is not.
+        let late: Vec<Finding> = outcome
+            .findings
+            .iter()
+            .filter(|f| f.deferred)
+            .cloned()
+            .collect();
+        stream.findings(&late);
+    }
 
     let status = ExitStatus::of(&outcome);
     let files = CleanupFiles::from_findings(&outcome.findings);
@@ -149,6 +167,35 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
         )?;
     }
     Ok(status)
+}
+
+/// Tags each file name with the sensitive-file rules that could flag a path
+/// ending in it, so a blob that had such a name anywhere in history is
+/// judged by those rules at every path it had, not only its first.
+fn name_tags(engine: &crate::engine::Engine) -> NameTags {
+    use std::sync::Arc;
+    let filters: Arc<Vec<crate::rules::NameFilter>> = Arc::new(
+        engine
+            .rules()
+            .file_rules
+            .iter()
+            .map(|rule| rule.names.clone())
+            .collect(),
+    );
+    let tagged = |filters: &[crate::rules::NameFilter],
+                  hit: &dyn Fn(&crate::rules::NameFilter) -> bool| {
+        filters
+            .iter()
+            .enumerate()
+            .filter(|(_, filter)| hit(filter))
+            .map(|(index, _)| index as u32)
+            .collect::<Vec<u32>>()
+    };
+    let dirs = Arc::clone(&filters);
+    NameTags {
+        files: Arc::new(move |name: &str| tagged(&filters, &|f| f.admits_file(name))),
+        dirs: Arc::new(move |name: &str| tagged(&dirs, &|f| f.admits_dir(name))),
+    }
 }
 
 /// Where a submodule's finished findings go (the JSON Lines stream).
@@ -192,7 +239,11 @@ fn recurse_submodules(
             }
             continue;
         };
-        let mut sub = match History::plan(repo.clone(), &HistoryOptions::default()) {
+        let options = HistoryOptions {
+            name_tags: Some(name_tags(engine)),
+            ..HistoryOptions::default()
+        };
+        let mut sub = match History::plan(repo.clone(), &options) {
             Ok(history) => history,
             Err(err) => {
                 outcome.stats.skipped.push(crate::sources::Skipped {
@@ -211,6 +262,7 @@ fn recurse_submodules(
             collector.accept_git(item, origin, derived)
         });
         let mut sub_outcome = collector.finish();
+        resolve_history_paths(&mut sub_outcome, &sub, engine);
         if depth + 1 < MAX_SUBMODULE_DEPTH {
             // Nested findings reach `emit` with this submodule's, below.
             recurse_submodules(&repo, engine, read, &mut sub_outcome, depth + 1, None);

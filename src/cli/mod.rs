@@ -3,6 +3,7 @@
 
 mod history_cmd;
 mod install_cmd;
+mod policy;
 mod rules_cmd;
 mod scan_cmd;
 mod staged_cmd;
@@ -175,13 +176,16 @@ pub struct AllowArgs {
     #[arg(long, value_name = "REPORT.json")]
     pub baseline: Option<PathBuf>,
     /// Ignore file of accepted fingerprints (default: `.secretgateignore` at the
-    /// root of what is scanned, when it exists).
+    /// repository's top level, whatever the current directory; outside a
+    /// repository, at the root of what is scanned; when it exists).
     #[arg(long, value_name = "FILE")]
     pub ignore_file: Option<PathBuf>,
     /// List ignore-file entries that matched nothing, so they can be removed.
     #[arg(long)]
     pub report_unused_ignores: bool,
-    /// Repository config (default: `.secretgate.toml` at the root of what is scanned).
+    /// Repository config (default: `.secretgate.toml` at the repository's top
+    /// level, whatever the current directory; outside a repository, at the
+    /// root of what is scanned).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Ignore the scanned repository's own `.secretgate.toml` (for CI on
@@ -198,13 +202,17 @@ pub struct Policy {
     pub config: Option<crate::config::RepoConfig>,
     /// Accepted fingerprints.
     pub allow: crate::allow::AllowList,
+    /// How reported paths map to the repository-relative paths the config's
+    /// globs and the ignore file's paths name.
+    pub paths: policy::PathBase,
 }
 
 impl AllowArgs {
     /// Loads the config (`--config`, or `root/.secretgate.toml` unless
     /// `--no-repo-config`), the ignore file (`--ignore-file`, or
     /// `root/.secretgateignore`) and the baseline (`--baseline`, or the
-    /// config's). What the repository itself names is read under
+    /// config's); `root` is the repository's top level (see `cli::policy`).
+    /// What the repository itself names is read under
     /// [`crate::confined::Trust::Repository`]: regular files inside `root`
     /// only, of bounded size.
     pub fn load(&self, root: &std::path::Path) -> anyhow::Result<Policy> {
@@ -238,23 +246,25 @@ impl AllowArgs {
             (None, None) => None,
         };
         let allow = crate::allow::AllowList::load(ignore.as_ref(), baseline.as_ref())?;
-        Ok(Policy { config, allow })
+        Ok(Policy {
+            config,
+            allow,
+            paths: policy::PathBase::default(),
+        })
     }
 
-    /// Takes accepted findings out of `outcome`: paths the config allows, then
-    /// ignore-file entries, then the baseline; and records what the config
-    /// changed, with what `engine` dropped because of it.
+    /// Takes accepted findings out of `outcome`: paths the config allows and
+    /// ignore entries, each accepting a finding only when it covers every
+    /// path that holds it, then the baseline (see `cli::policy`); and records
+    /// what the config changed, with what `engine` dropped because of it.
     pub fn apply(
         &self,
         policy: &Policy,
         engine: &crate::engine::Engine,
         outcome: &mut crate::pipeline::ScanOutcome,
     ) {
-        let mut allowed_paths = 0;
+        policy.apply(outcome, self.report_unused_ignores);
         if let Some(config) = &policy.config {
-            let before = outcome.findings.len();
-            outcome.findings.retain(|f| !config.allows_path(&f.path));
-            allowed_paths = (before - outcome.findings.len()) as u64;
             let baseline = self
                 .baseline
                 .is_none()
@@ -262,23 +272,15 @@ impl AllowArgs {
                 .flatten();
             outcome.config = config.summary_for(engine.rules(), baseline);
         }
-        outcome.suppressed = policy
-            .allow
-            .apply(&mut outcome.findings, self.report_unused_ignores);
-        outcome.suppressed.allowed_paths = allowed_paths;
         let dropped = engine.config_drops();
         outcome.suppressed.entropy_floor = dropped.entropy_floor;
         outcome.suppressed.public_values = dropped.public_values;
     }
 
-    /// Whether [`AllowArgs::apply`] would take `finding` out: decided one
-    /// finding at a time, for output streamed before the scan ends.
+    /// Whether output streamed before the scan ends holds `finding` back:
+    /// accepted, or not final yet (written at the end if it survives).
     pub fn suppresses(&self, policy: &Policy, finding: &crate::finding::Finding) -> bool {
-        policy
-            .config
-            .as_ref()
-            .is_some_and(|config| config.allows_path(&finding.path))
-            || policy.allow.accepts(finding)
+        !policy.final_now(finding)
     }
 }
 

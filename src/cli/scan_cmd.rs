@@ -10,13 +10,12 @@ use crate::sources::fs::{FsOptions, walk};
 /// Runs a scan and writes the report.
 pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
     let started = Instant::now();
-    let root = args
-        .paths
-        .first()
-        .filter(|path| path.is_dir())
-        .cloned()
-        .unwrap_or_else(|| std::path::PathBuf::from("."));
-    let allow = args.allow.load(&root)?;
+    // Policy files at the top of the repository holding what is scanned
+    // (outside one: the root of what is scanned), whatever the current
+    // directory; its paths are judged relative to that top.
+    let (root, paths) = super::policy::scan_root(&args.paths);
+    let mut allow = args.allow.load(&root)?;
+    allow.paths = paths;
     let (engine, rules_loaded) = args.rules.engine(&allow)?;
     let threads = super::worker_threads(args.threads);
     let options = FsOptions {

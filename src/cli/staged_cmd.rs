@@ -13,10 +13,7 @@ use crate::sources::staged::{open, staged_changes};
 pub fn run(args: &StagedArgs) -> anyhow::Result<ExitStatus> {
     let started = Instant::now();
     let repo = open(&args.repo)?;
-    let root = repo
-        .workdir()
-        .map_or_else(|| args.repo.clone(), |dir| dir.to_path_buf());
-    let allow = args.allow.load(&root)?;
+    let allow = args.allow.load(&super::policy::repository_top(&repo))?;
     let only: Option<std::collections::HashSet<String>> = (!args.files.is_empty()).then(|| {
         args.files
             .iter()

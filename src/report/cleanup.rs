@@ -423,6 +423,8 @@ mod tests {
             remediation: "Rotate it.".into(),
             git: None,
             utf16: None,
+            other_paths: crate::finding::OtherPaths::None,
+            deferred: false,
         }
     }
 

@@ -312,6 +312,47 @@ fn build_globs(field: &str, globs: &[String], report: &mut Reporter<'_>) -> Glob
     })
 }
 
+/// What `globs` require of a path's last two components (see
+/// [`super::NameFilter`]): each glob's last component as a glob over file
+/// names, or, when that is `*`, the component before it as a glob over the
+/// directory's name; `any` when a glob says nothing usable (`**` there,
+/// braces, classes or escapes, or a part that does not compile).
+fn name_filter(globs: &[String]) -> super::NameFilter {
+    let simple =
+        |part: &str| !part.is_empty() && !part.contains("**") && !part.contains(['{', '[', '\\']);
+    let compiled = |part: &str| GlobBuilder::new(part).literal_separator(true).build().ok();
+    let mut files = GlobSetBuilder::new();
+    let mut dirs = GlobSetBuilder::new();
+    let mut any = false;
+    for glob in globs {
+        let mut parts = glob.rsplit('/');
+        let name = parts.next().unwrap_or(glob);
+        let dir = parts.next();
+        match (name, dir) {
+            ("*", Some(dir)) if simple(dir) => match compiled(dir) {
+                Some(dir) => {
+                    dirs.add(dir);
+                }
+                None => any = true,
+            },
+            (name, _) if name != "*" && simple(name) => match compiled(name) {
+                Some(name) => {
+                    files.add(name);
+                }
+                None => any = true,
+            },
+            _ => any = true,
+        }
+    }
+    match (files.build(), dirs.build()) {
+        (Ok(files), Ok(dirs)) => super::NameFilter { files, dirs, any },
+        _ => super::NameFilter {
+            any: true,
+            ..super::NameFilter::default()
+        },
+    }
+}
+
 fn compile_file_rule(
     origin: &str,
     syntax: FileRuleSyntax,
@@ -326,6 +367,7 @@ fn compile_file_rule(
     }
     let paths = build_globs("paths", &syntax.paths, report);
     let exclude_paths = build_globs("exclude_paths", &syntax.exclude_paths, report);
+    let names = name_filter(&syntax.paths);
     let content_regex = match syntax.content_regex.as_deref().map(compile_regex) {
         None => None,
         Some(Ok(regex)) => Some(regex),
@@ -348,6 +390,7 @@ fn compile_file_rule(
         remediation: syntax.remediation.trim().to_string(),
         paths,
         exclude_paths,
+        names,
         content_regex,
         references: syntax.references,
         examples: syntax.examples,

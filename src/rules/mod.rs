@@ -278,6 +278,10 @@ pub struct FileRule {
     pub paths: globset::GlobSet,
     /// Paths that never match, even when `paths` does.
     pub exclude_paths: globset::GlobSet,
+    /// Which names a path `paths` matches can have, decided per tree entry
+    /// name: a history audit uses it to pick, from each distinct entry name,
+    /// the few blobs a rule could flag under a path other than their first.
+    pub names: NameFilter,
     /// What the content must contain, when the name alone is not enough.
     pub content_regex: Option<Regex>,
     /// Documentation links.
@@ -293,15 +297,63 @@ pub struct FileRule {
 impl FileRule {
     /// Whether a file with this path (and, if the rule needs it, content) is flagged.
     pub fn matches(&self, path: &str, content: Option<&[u8]>) -> bool {
+        self.path_matches(path) && self.content_matches(content)
+    }
+
+    /// Whether the path alone is one this rule flags (its content aside).
+    pub fn path_matches(&self, path: &str) -> bool {
         let path = path.trim_start_matches("./");
-        if !self.paths.is_match(path) || self.exclude_paths.is_match(path) {
-            return false;
-        }
+        self.paths.is_match(path) && !self.exclude_paths.is_match(path)
+    }
+
+    /// Whether the content is what this rule flags (its path aside); content
+    /// that was not read (binary) passes only a rule that needs none.
+    pub fn content_matches(&self, content: Option<&[u8]>) -> bool {
         match (&self.content_regex, content) {
             (None, _) => true,
             (Some(regex), Some(content)) => regex.is_match(content),
             (Some(_), None) => false,
         }
+    }
+
+    /// Whether some path ending in the file name `name` could match `paths`
+    /// without help from its directory's name (see [`NameFilter`]).
+    pub fn may_match_name(&self, name: &str) -> bool {
+        self.names.admits_file(name)
+    }
+
+    /// Whether any file directly inside a directory named `dir` could match
+    /// `paths` (see [`NameFilter`]).
+    pub fn may_match_in_dir(&self, dir: &str) -> bool {
+        self.names.admits_dir(dir)
+    }
+}
+
+/// What the last two components of a path must look like for a rule's
+/// `paths` to match it, from the globs' own last two components (globs
+/// never let `*`, `?` or a class match `/`). A path can match only if its
+/// file name is in `files`, or its directory's name is in `dirs` (globs
+/// whose last component is `*`, such as `keystore/*`), or `any` is set (a
+/// glob too loose to say: `**` last, braces, classes).
+#[derive(Debug, Clone, Default)]
+pub struct NameFilter {
+    /// File names that globs with a telling last component admit.
+    pub files: globset::GlobSet,
+    /// Directory names whose every file a glob admits.
+    pub dirs: globset::GlobSet,
+    /// A glob admits paths whatever their last two names.
+    pub any: bool,
+}
+
+impl NameFilter {
+    /// Whether a file named `name` could match, whatever its directory.
+    pub fn admits_file(&self, name: &str) -> bool {
+        self.any || self.files.is_match(name)
+    }
+
+    /// Whether every file directly inside a directory named `dir` could.
+    pub fn admits_dir(&self, dir: &str) -> bool {
+        self.dirs.is_match(dir)
     }
 }
 
@@ -650,6 +702,46 @@ mod tests {
             "{reasons:?}"
         );
         assert!(reasons[1].starts_with("duplicate id"), "{reasons:?}");
+    }
+
+    #[test]
+    fn a_file_rules_names_admit_every_path_it_matches() {
+        let set = RuleSet::load(&RuleSources {
+            builtin: true,
+            paths: Vec::new(),
+        })
+        .unwrap();
+        let mut paths: Vec<String> = vec!["src/main.rs".into(), "a/b/c/.env".into()];
+        for rule in &set.file_rules {
+            paths.extend(rule.examples.iter().map(|e| e.path.clone()));
+            paths.extend(rule.negative_examples.iter().map(|e| e.path.clone()));
+        }
+        paths.push("wallet/keystore/anything".into());
+        for rule in &set.file_rules {
+            // Every built-in rule names its files or their directory.
+            assert!(!rule.names.any, "{}", rule.id);
+            for path in &paths {
+                let mut parts = path.rsplit('/');
+                let name = parts.next().unwrap_or(path);
+                let in_dir = parts.next().is_some_and(|dir| rule.may_match_in_dir(dir));
+                if rule.path_matches(path) {
+                    assert!(rule.may_match_name(name) || in_dir, "{}: {path}", rule.id);
+                }
+            }
+        }
+        let rule = |id: &str| set.file_rules.iter().find(|r| r.id == id).unwrap();
+        assert!(!rule("dotenv-file").may_match_name("main.rs"));
+        assert!(rule("dotenv-file").may_match_name(".env.production"));
+        let keystores: Vec<&FileRule> = set
+            .file_rules
+            .iter()
+            .filter(|r| r.paths.is_match("wallet/keystore/anything"))
+            .collect();
+        assert!(!keystores.is_empty());
+        for rule in keystores {
+            assert!(!rule.may_match_name("anything"), "{}", rule.id);
+            assert!(rule.may_match_in_dir("keystore"), "{}", rule.id);
+        }
     }
 
     #[test]

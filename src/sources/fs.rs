@@ -2,8 +2,10 @@
 //! default (ripgrep's `ignore` crate), hidden files included: `.env` is exactly
 //! the kind of file that leaks.
 
+use std::collections::HashSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use ignore::{WalkBuilder, WalkState};
 
@@ -108,17 +110,41 @@ pub fn walk(
         .git_exclude(!options.no_ignore)
         .parents(!options.no_ignore)
         .follow_links(false)
-        .threads(options.threads)
-        .filter_entry(|entry| entry.file_name() != ".git");
+        .threads(options.threads);
+    // What the walk yielded, to find the tracked files ignore files hid;
+    // and the work trees it met, whose indexes list more of them.
+    let walked: Mutex<HashSet<PathBuf>> = Mutex::new(HashSet::new());
+    let work_trees: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
     builder.build_parallel().run(|| {
         Box::new(|entry| {
-            match entry {
-                Ok(entry) => visit(entry.path(), entry.file_type(), options, sink),
-                Err(err) => sink(SourceItem::Skipped(walk_error(err))),
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(err) => {
+                    sink(SourceItem::Skipped(walk_error(err)));
+                    return WalkState::Continue;
+                }
+            };
+            if entry.depth() > 0 && entry.file_name() == ".git" {
+                dot_git(entry.path(), &work_trees, sink);
+                return WalkState::Skip;
             }
+            let file_type = entry.file_type();
+            if !options.no_ignore && !file_type.is_some_and(|t| t.is_dir()) {
+                lock(&walked).insert(entry.path().to_path_buf());
+            }
+            visit(entry.path(), file_type, entry.depth() == 0, options, sink);
             WalkState::Continue
         })
     });
+    if !options.no_ignore {
+        let walked = walked.into_inner().unwrap_or_else(|p| p.into_inner());
+        let work_trees = work_trees.into_inner().unwrap_or_else(|p| p.into_inner());
+        let missed = super::tracked::unwalked(&roots, &work_trees, &walked);
+        for skipped in missed.skipped {
+            sink(SourceItem::Skipped(skipped));
+        }
+        read_tracked(&missed.files, options, sink);
+    }
     Ok(())
 }
 
@@ -133,14 +159,63 @@ fn unreadable_detail(err: &std::io::Error) -> String {
     }
 }
 
+/// Reads the tracked files the walk did not yield (ignore files list them),
+/// in parallel.
+fn read_tracked(files: &[PathBuf], options: &FsOptions, sink: &(dyn Fn(SourceItem) + Sync)) {
+    use rayon::prelude::*;
+    let each = |path: &PathBuf| {
+        // Deleted from the work tree since: nothing on disk to read.
+        if let Ok(meta) = std::fs::symlink_metadata(path) {
+            visit(path, Some(meta.file_type()), false, options, sink);
+        }
+    };
+    match rayon::ThreadPoolBuilder::new()
+        .num_threads(options.threads.max(1))
+        .build()
+    {
+        Ok(pool) => pool.install(|| files.par_iter().for_each(each)),
+        Err(_) => files.iter().for_each(each),
+    }
+}
+
+/// A `.git` below a scanned directory: a repository's (its work tree's
+/// tracked files are read; its objects are history's business), or, when it
+/// is not a repository, a skip to count: git never tracks a path named
+/// `.git`, and the walk does not read it.
+fn dot_git(path: &Path, work_trees: &Mutex<Vec<PathBuf>>, sink: &(dyn Fn(SourceItem) + Sync)) {
+    if gix::discover::is_git(path).is_ok() {
+        if let Some(work_tree) = path.parent() {
+            lock(work_trees).push(work_tree.to_path_buf());
+        }
+        return;
+    }
+    sink(SourceItem::Skipped(Skipped {
+        path: display_path(path),
+        reason: SkipReason::DotGit,
+        detail:
+            "named .git but not a git repository: git never tracks such a path, so it was not read"
+                .into(),
+    }));
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Reads one walked entry, or says why not. `named` is true for a path given
+/// on the command line, where a symbolic link to a file is read (the user
+/// named it); links met during the walk are not followed.
 fn visit(
     path: &Path,
     file_type: Option<std::fs::FileType>,
+    named: bool,
     options: &FsOptions,
     sink: &(dyn Fn(SourceItem) + Sync),
 ) {
     let Some(file_type) = file_type else { return };
-    if file_type.is_dir() || file_type.is_symlink() {
+    if file_type.is_dir() {
         return;
     }
     let display = display_path(path);
@@ -151,7 +226,18 @@ fn visit(
             detail,
         }));
     };
-    if !file_type.is_file() {
+    if file_type.is_symlink() {
+        let target = std::fs::read_link(path)
+            .map(|target| display_path(&target))
+            .unwrap_or_else(|err| format!("unreadable target: {err}"));
+        let to_file = std::fs::metadata(path).is_ok_and(|meta| meta.is_file());
+        if !(named && to_file) {
+            return skipped(
+                SkipReason::Symlink,
+                format!("symbolic link to {target}: not followed (scan the target itself)"),
+            );
+        }
+    } else if !file_type.is_file() {
         return skipped(SkipReason::NotRegularFile, "not a regular file".into());
     }
     let metadata = match std::fs::metadata(path) {
@@ -275,10 +361,27 @@ fn fill(reader: &mut impl Read, buf: &mut Vec<u8>, want: usize) -> std::io::Resu
 
 fn walk_error(err: ignore::Error) -> Skipped {
     let path = error_path(&err).map_or_else(|| "<unknown>".to_string(), display_path);
+    // A loop only arises through a followed link; what it leads to is
+    // scanned where it is, so it is a decision, not unread content.
+    let reason = if is_loop(&err) {
+        SkipReason::Symlink
+    } else {
+        SkipReason::Unreadable
+    };
     Skipped {
         path,
-        reason: SkipReason::Unreadable,
+        reason,
         detail: err.to_string(),
+    }
+}
+
+fn is_loop(err: &ignore::Error) -> bool {
+    match err {
+        ignore::Error::Loop { .. } => true,
+        ignore::Error::WithPath { err, .. }
+        | ignore::Error::WithDepth { err, .. }
+        | ignore::Error::WithLineNumber { err, .. } => is_loop(err),
+        _ => false,
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod fs;
 pub mod git;
 pub mod staged;
+pub mod tracked;
 
 use serde::Serialize;
 
@@ -65,6 +66,12 @@ pub enum SkipReason {
     /// A submodule (gitlink): its content and history live in another
     /// repository, which `history` does not open; scan that one too.
     Submodule,
+    /// A symbolic link: the walk does not follow links (their targets are
+    /// scanned where they are, if under the scanned paths).
+    Symlink,
+    /// A `.git` directory or file that is not a git repository: git never
+    /// tracks a path named `.git`, and the walk does not read it.
+    DotGit,
 }
 
 impl SkipReason {
@@ -87,6 +94,8 @@ impl SkipReason {
             SkipReason::MissingObject => "missing_object",
             SkipReason::CorruptObject => "corrupt_object",
             SkipReason::Submodule => "submodule",
+            SkipReason::Symlink => "symlink",
+            SkipReason::DotGit => "dot_git",
         }
     }
 }

@@ -4,8 +4,9 @@
 //! Only what the commit adds counts. Content is read from the index, not the
 //! work tree, so a partial `git add -p` is judged on exactly what will be
 //! committed; a changed file contributes only its added lines; a renamed or
-//! copied file whose content already exists in `HEAD` contributes nothing;
-//! deletions contribute nothing.
+//! copied file whose content already exists in `HEAD` contributes only what
+//! a path rule accepted at every path `HEAD` holds it and does not accept at
+//! the new one; deletions contribute nothing.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -90,6 +91,11 @@ pub struct StagedChange {
     /// diffed in the text the engine reads (UTF-16 transcoded), where
     /// findings' line numbers come from, so the pipeline diffs, not this source.
     pub previous: Option<Vec<u8>>,
+    /// The paths where `HEAD` already holds exactly this content, when the
+    /// file is new at its path (a rename or copy without change): what it
+    /// holds is not new to the repository, but it is new at this path, where
+    /// a path rule may not cover it.
+    pub held_in_head: Vec<String>,
 }
 
 /// Everything the commit would add, and what could not be read.
@@ -139,7 +145,13 @@ pub fn staged_changes(
         .detach();
     let mut staged = Staged::default();
     let head = head_blobs(repo, head_tree, &mut staged.skipped);
-    let head_ids: HashSet<ObjectId> = head.values().copied().collect();
+    let mut head_paths: HashMap<ObjectId, Vec<String>> = HashMap::new();
+    for (path, id) in &head {
+        head_paths
+            .entry(*id)
+            .or_default()
+            .push(crate::sources::path_text(path));
+    }
     let index = repo.index_or_empty().map_err(|source| StagedError::Index {
         path: git_dir(),
         source,
@@ -177,11 +189,18 @@ pub fn staged_changes(
             // Asked for by name and unchanged: judge all of it.
             previous = None;
         }
-        if !asked && previous.is_none() && head_ids.contains(&entry.id) {
-            // Renamed or copied without change: HEAD already holds this content.
-            continue;
-        }
         let path = crate::sources::path_text(path_bytes);
+        let mut held_in_head = Vec::new();
+        if !asked
+            && previous.is_none()
+            && let Some(paths) = head_paths.get(&entry.id)
+        {
+            // Renamed or copied without change: HEAD already holds this
+            // content, so the commit adds only what a path rule covered
+            // there and does not cover here.
+            held_in_head = paths.clone();
+            held_in_head.sort();
+        }
         if max_file_size > 0 && u64::from(entry.stat.size) > max_file_size {
             staged.skipped.push(Skipped {
                 path,
@@ -204,6 +223,7 @@ pub fn staged_changes(
         staged.changes.push(StagedChange {
             blob: Blob { path, data },
             previous,
+            held_in_head,
         });
     }
     Ok(staged)

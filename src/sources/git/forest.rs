@@ -33,7 +33,7 @@ use gix::objs::tree::EntryMode;
 
 use super::graph::Graph;
 use super::pack::{CopyOp, Derived, Visitor};
-use super::{Item, Occurrence, OriginKind};
+use super::{Item, NameTags, Occurrence, OriginKind};
 use crate::sources::{SkipReason, Skipped};
 
 /// What a tree entry names.
@@ -670,6 +670,26 @@ impl Forest {
         });
     }
 
+    /// The lineage sequence of one tree, expanded along its delta chain.
+    fn sequence(&self, node: u32) -> Vec<u32> {
+        let mut chain = vec![node];
+        while let Some(base) = chain
+            .last()
+            .and_then(|&n| self.trees.get(n as usize))
+            .and_then(|tree| tree.base)
+        {
+            if chain.len() > self.trees.len() {
+                break; // a cycle: only in a corrupt forest
+            }
+            chain.push(base);
+        }
+        let mut seq = Vec::new();
+        for &n in chain.iter().rev() {
+            seq = self.expand(n, &seq);
+        }
+        seq
+    }
+
     fn expand(&self, node: u32, base: &[u32]) -> Vec<u32> {
         let mut seq = Vec::new();
         for segment in self.trees[node as usize].segments.iter() {
@@ -688,6 +708,8 @@ impl Forest {
 /// first path and commit, and what the occurrence pass needs.
 pub(super) struct Attributed {
     pub items: Vec<Item>,
+    /// The distinct unions of name tags items point at.
+    pub tag_sets: Vec<std::sync::Arc<[u32]>>,
     pub trees: Trees,
     pub submodules: Vec<Skipped>,
     /// Every tree and blob met, for telling reachable from unreachable.
@@ -728,7 +750,7 @@ impl Walked {
     /// Finds each blob's first tree (the earliest met that holds it) and
     /// lists the blobs to read; `want_known` also lists every tree and blob
     /// met (for `--all-objects`).
-    pub fn finish(self, want_known: bool) -> Attributed {
+    pub fn finish(self, want_known: bool, name_tags: Option<&NameTags>) -> Attributed {
         let Walked {
             forest,
             visits,
@@ -796,6 +818,11 @@ impl Walked {
             .map(|(oid, (key, l))| (*key, *oid, *l))
             .collect();
         ordered.sort_unstable_by_key(|(key, _, _)| *key);
+        let (blob_tags, tag_sets) = match name_tags {
+            Some(tagger) => tag_blobs(&forest, tagger),
+            None => Default::default(),
+        };
+        let tags_of = |blob: &ObjectId| blob_tags.get(blob).copied().unwrap_or(NONE);
         let mut items = Vec::with_capacity(ordered.len());
         for (key, object, lineage) in ordered {
             let Some(visit) = visit_of(key) else { continue };
@@ -809,6 +836,7 @@ impl Walked {
                 path: join(&visit.path, name),
                 owner: visit.commit,
                 reachable: true,
+                tags: tags_of(&object),
             });
         }
         let mut tip_seen = HashSet::new();
@@ -820,6 +848,7 @@ impl Walked {
                     path: name,
                     owner: None,
                     reachable: true,
+                    tags: NONE,
                 });
             }
         }
@@ -858,11 +887,78 @@ impl Walked {
         };
         Attributed {
             items,
+            tag_sets,
             trees: Trees { forest, visits },
             submodules,
             known,
         }
     }
+}
+
+/// For every blob with a tagged name, or directly in a directory with a
+/// tagged name, anywhere in the forest: the index of the union of its tags
+/// in the returned list of distinct unions. Each tagger runs once per
+/// distinct name; the lineages are one pass; only the trees a tagged
+/// directory name points at are expanded.
+#[allow(clippy::type_complexity)]
+fn tag_blobs(
+    forest: &Forest,
+    tagger: &NameTags,
+) -> (
+    gix::hashtable::HashMap<ObjectId, u32>,
+    Vec<std::sync::Arc<[u32]>>,
+) {
+    let file_tags: Vec<Vec<u32>> = forest.names.iter().map(|n| (tagger.files)(n)).collect();
+    let dir_tags: Vec<Vec<u32>> = forest.names.iter().map(|n| (tagger.dirs)(n)).collect();
+    let mut unions: gix::hashtable::HashMap<ObjectId, BTreeSet<u32>> = Default::default();
+    let mut tagged_dirs: BTreeMap<u32, BTreeSet<u32>> = BTreeMap::new();
+    for (index, lineage) in forest.lineages.iter().enumerate() {
+        match lineage.kind {
+            EntryKind::Blob => {
+                let tags = &file_tags[lineage.name as usize];
+                if !tags.is_empty() {
+                    unions
+                        .entry(lineage.oid)
+                        .or_default()
+                        .extend(tags.iter().copied());
+                }
+            }
+            EntryKind::Tree => {
+                let tags = &dir_tags[lineage.name as usize];
+                let child = forest.child[index];
+                if !tags.is_empty() && child != NONE {
+                    tagged_dirs
+                        .entry(child)
+                        .or_default()
+                        .extend(tags.iter().copied());
+                }
+            }
+            _ => {}
+        }
+    }
+    for (node, tags) in tagged_dirs {
+        for lineage in forest.sequence(node) {
+            let lineage = &forest.lineages[lineage as usize];
+            if lineage.kind == EntryKind::Blob {
+                unions
+                    .entry(lineage.oid)
+                    .or_default()
+                    .extend(tags.iter().copied());
+            }
+        }
+    }
+    let mut sets: Vec<std::sync::Arc<[u32]>> = Vec::new();
+    let mut set_ids: HashMap<Vec<u32>, u32> = HashMap::new();
+    let mut blob_tags: gix::hashtable::HashMap<ObjectId, u32> = Default::default();
+    for (blob, tags) in unions {
+        let tags: Vec<u32> = tags.into_iter().collect();
+        let id = *set_ids.entry(tags.clone()).or_insert_with(|| {
+            sets.push(tags.into());
+            (sets.len() - 1) as u32
+        });
+        blob_tags.insert(blob, id);
+    }
+    (blob_tags, sets)
 }
 
 type Contents = Rc<Vec<(u32, String)>>;
@@ -942,6 +1038,9 @@ impl Trees {
                 }
                 if !result[t].paths.contains(path) {
                     result[t].paths.insert(path.clone());
+                    result[t]
+                        .first_seen
+                        .push((path.clone(), graph.nodes[c as usize].id));
                 }
             }
         }

@@ -129,6 +129,34 @@ pub struct HistoryOptions {
     pub range: Option<RevRange>,
     /// Threads for the tree walk (0 or 1: walk on the calling thread).
     pub threads: usize,
+    /// Tags for file names; each blob's [`Origin::name_tags`] unites the
+    /// tags of every name it had (see [`NameTags`]).
+    pub name_tags: Option<NameTags>,
+}
+
+/// Tags tree entry names with small numbers, for the scan to learn which
+/// blobs had a name of interest anywhere in history without the source
+/// knowing why: the pipeline tags names with the sensitive-file rules that
+/// could flag a path ending in them. A blob's tags (see
+/// [`Origin::name_tags`]) unite `files` of every name it had and `dirs` of
+/// every name of a directory that directly held it. Each function runs once
+/// per distinct name (git.git's 61M tree entries have 7k names), never per
+/// entry.
+#[derive(Clone)]
+pub struct NameTags {
+    /// Tags of a file's own name.
+    pub files: std::sync::Arc<TagName>,
+    /// Tags every file directly inside a directory of that name gets.
+    pub dirs: std::sync::Arc<TagName>,
+}
+
+/// A function inside [`NameTags`]: a name's tags, none for most names.
+pub type TagName = dyn Fn(&str) -> Vec<u32> + Send + Sync;
+
+impl std::fmt::Debug for NameTags {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NameTags")
+    }
 }
 
 /// `A..B`: what B added on top of A. A pre-push has several of each: every
@@ -228,6 +256,10 @@ pub struct Origin {
     pub tag: Option<TagInfo>,
     /// Whether a ref reaches the object.
     pub reachable: bool,
+    /// For a blob: the union of the [`NameTags`] of every name it had in any
+    /// tree of the repository (not only its first path's); `None` when no
+    /// name of it was tagged.
+    pub name_tags: Option<std::sync::Arc<[u32]>>,
 }
 
 /// A person and a time, as a report shows them.
@@ -270,6 +302,10 @@ pub struct Occurrence {
     pub commits: u64,
     /// Every distinct path the blob has had, sorted.
     pub paths: BTreeSet<String>,
+    /// The same paths in the order they first appeared (commits parents
+    /// first), each with the first commit that held the blob there.
+    #[serde(skip)]
+    pub first_seen: Vec<(String, ObjectId)>,
 }
 
 /// Pseudo-path of a commit message.
@@ -288,6 +324,8 @@ struct Item {
     /// Index into the commit graph, or the tag index for tag messages.
     owner: Option<u32>,
     reachable: bool,
+    /// Index into [`History::tag_sets`], or `u32::MAX` for none.
+    tags: u32,
 }
 
 /// An opened repository with its history planned: every blob to read, once.
@@ -303,6 +341,8 @@ pub struct History {
     /// The packs, opened once for planning and reading.
     packs: Vec<pack::Pack>,
     tags: Vec<TagInfo>,
+    /// The distinct unions of name tags that blobs carry (see [`NameTags`]).
+    tag_sets: Vec<std::sync::Arc<[u32]>>,
     stats: HistoryStats,
     /// Objects that could not be read while planning.
     skipped: Vec<Skipped>,
@@ -413,10 +453,12 @@ impl History {
             }
         }
         let walked = attribution.into_walked();
+        let name_tags = options.name_tags.as_ref();
         let attributed = match &pool {
-            Some(pool) => pool.install(|| walked.finish(options.all_objects)),
-            None => walked.finish(options.all_objects),
+            Some(pool) => pool.install(|| walked.finish(options.all_objects, name_tags)),
+            None => walked.finish(options.all_objects, name_tags),
         };
+        let tag_sets = attributed.tag_sets;
         skipped.extend(attributed.submodules);
         let mut known = attributed.known;
         let mut items = attributed.items;
@@ -435,6 +477,7 @@ impl History {
                 path: UNREACHABLE_PATH.to_string(),
                 owner: None,
                 reachable: false,
+                tags: u32::MAX,
             }));
         }
         items.extend(scope.iter().map(|&c| Item {
@@ -443,6 +486,7 @@ impl History {
             path: COMMIT_MESSAGE_PATH.to_string(),
             owner: Some(c),
             reachable: true,
+            tags: u32::MAX,
         }));
         items.extend(tags.iter().enumerate().map(|(i, tag)| Item {
             object: tag.id,
@@ -450,6 +494,7 @@ impl History {
             path: TAG_MESSAGE_PATH.to_string(),
             owner: Some(i as u32),
             reachable: true,
+            tags: u32::MAX,
         }));
         stats.tags = tags.len() as u64;
 
@@ -479,6 +524,7 @@ impl History {
             tree_index,
             packs,
             tags,
+            tag_sets,
             stats,
             skipped,
         })
@@ -543,6 +589,7 @@ impl History {
                     commit: tag.as_ref().and_then(|t| t.commit),
                     tag,
                     reachable: item.reachable,
+                    name_tags: None,
                 }
             }
             _ => Origin {
@@ -551,6 +598,7 @@ impl History {
                 commit: owner.and_then(|i| self.graph.nodes.get(i)).map(|n| n.id),
                 tag: None,
                 reachable: item.reachable,
+                name_tags: self.tag_sets.get(item.tags as usize).cloned(),
             },
         }
     }
