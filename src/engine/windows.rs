@@ -222,6 +222,7 @@ mod tests {
         let rules = crate::rules::RuleSet::load(&crate::rules::RuleSources {
             builtin: true,
             paths: Vec::new(),
+            config: None,
         })
         .unwrap();
         let blocks: Vec<String> = rules.rules.iter().map(|r| dense_block(r, 8192)).collect();

@@ -709,6 +709,7 @@ mod tests {
         let set = RuleSet::load(&RuleSources {
             builtin: true,
             paths: Vec::new(),
+            config: None,
         })
         .unwrap();
         let mut paths: Vec<String> = vec!["src/main.rs".into(), "a/b/c/.env".into()];
