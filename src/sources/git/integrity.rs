@@ -9,7 +9,7 @@
 //! under the wrong id. Each check names the file and what is wrong, so the
 //! error says what to repair.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use gix::ObjectId;
 use gix::objs::Find as _;
@@ -65,7 +65,7 @@ pub(super) fn check(repo: &gix::Repository) -> Result<(), GitError> {
             .unwrap_or_default(),
     );
     for dir in dirs {
-        for index in pack_indexes(&dir) {
+        for index in super::pack::pack_indexes(&dir) {
             check_pack_index(&index, repo.object_hash())?;
         }
     }
@@ -110,20 +110,6 @@ fn head_is_valid(content: &[u8]) -> bool {
     // A detached HEAD: git reads an object id from the start (and checks
     // what follows only when it resolves the ref).
     content.len() >= 40 && content[..40].iter().all(u8::is_ascii_hexdigit)
-}
-
-/// The `.idx` files of an objects directory.
-fn pack_indexes(objects: &Path) -> Vec<PathBuf> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(objects.join("pack"))
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|ext| ext == "idx"))
-                .collect()
-        })
-        .unwrap_or_default();
-    paths.sort();
-    paths
 }
 
 /// Opens a pack index (gix checks its layout: header, fan-out table, size)

@@ -69,8 +69,8 @@ pub(super) trait Visitor: Sync {
     ) -> Option<Self::State>;
 }
 
-/// The pack files of an objects directory, sorted by name.
-fn pack_indexes(objects_dir: &Path) -> Vec<PathBuf> {
+/// The pack index (`.idx`) files of an objects directory, sorted by name.
+pub(super) fn pack_indexes(objects_dir: &Path) -> Vec<PathBuf> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(objects_dir.join("pack"))
         .map(|entries| {
             entries
