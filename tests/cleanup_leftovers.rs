@@ -281,6 +281,64 @@ fn verify_finds_old_messages_git_keeps_in_its_own_directory() {
     assert!(stdout.contains("verified: nothing left"), "{stdout}");
 }
 
+/// rerere keeps both sides of a resolved conflict in `rr-cache/`, in clear:
+/// a rewrite leaves them, and `verify` must not call the repository clean.
+#[test]
+fn verify_finds_conflict_contents_rerere_recorded() {
+    let ws = Workspace::new();
+    let key = anthropic_key(412);
+    ws.git(&["config", "rerere.enabled", "true"]);
+    ws.write("f.txt", "base\n");
+    ws.commit("base");
+    ws.git(&["checkout", "-q", "-b", "side"]);
+    ws.write("f.txt", format!("side ANTHROPIC_API_KEY={key}\n"));
+    ws.commit("side");
+    ws.git(&["checkout", "-q", "main"]);
+    ws.write("f.txt", "other\n");
+    ws.commit("main");
+    // The merge conflicts; rerere records the preimage, holding the key.
+    let merge = ws.sh("git merge side");
+    assert!(
+        !merge.status.success(),
+        "the merge should conflict: {}",
+        text(&merge)
+    );
+    ws.write("f.txt", "resolved\n");
+    ws.commit("merge");
+    let audit = ws.audit();
+    assert_eq!(audit.status.code(), Some(1), "{}", text(&audit));
+
+    // Every object holding the key goes, and the usual leftovers too.
+    ws.git(&["branch", "-q", "-D", "side"]);
+    ws.git(&["reset", "-q", "--hard", "HEAD~1"]);
+    ws.git(&["reflog", "expire", "--expire=now", "--all"]);
+    ws.git(&["gc", "-q", "--prune=now"]);
+    for file in ["COMMIT_EDITMSG", "ORIG_HEAD", "MERGE_MSG"] {
+        let _ = std::fs::remove_file(ws.repo().join(".git").join(file));
+    }
+    let (code, report) = ws.verify();
+    assert_eq!(
+        code,
+        Some(1),
+        "reported clean with rr-cache holding the key: {report:#}"
+    );
+    let files = git_files(&report);
+    assert!(
+        files.iter().any(|(p, _)| p.starts_with("rr-cache/")),
+        "{report:#}"
+    );
+    for (path, clear) in &files {
+        let output = ws.sh(clear);
+        assert!(
+            output.status.success(),
+            "{path}: {clear}: {}",
+            text(&output)
+        );
+    }
+    let output = ws.secretgate(&["verify", "--report", "../before.json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+}
+
 #[test]
 fn verify_names_an_interrupted_rebase_and_cherry_pick() {
     let ws = Workspace::new();

@@ -3,7 +3,9 @@
 //! (`COMMIT_EDITMSG`), merge and squash messages (`MERGE_MSG`, `SQUASH_MSG`),
 //! `FETCH_HEAD`, `ORIG_HEAD`, reflog messages (`logs/`), and the state of an
 //! interrupted rebase, cherry-pick or revert (`rebase-merge/`,
-//! `rebase-apply/`, `sequencer/`), for the main work tree and each linked one.
+//! `rebase-apply/`, `sequencer/`), a bisection's log (`BISECT_LOG`, commit
+//! subjects) and rerere's recorded conflicts (`rr-cache/`, the conflicting
+//! file contents in clear), for the main work tree and each linked one.
 //!
 //! Why: a history rewrite leaves these files alone, so a secret that was in a
 //! commit message stays on disk in clear after every object holding it is
@@ -20,10 +22,17 @@ const FILES: &[&str] = &[
     "SQUASH_MSG",
     "FETCH_HEAD",
     "ORIG_HEAD",
+    "BISECT_LOG",
 ];
 
 /// Directories whose every file may keep messages.
-const DIRS: &[&str] = &["logs", "rebase-merge", "rebase-apply", "sequencer"];
+const DIRS: &[&str] = &[
+    "logs",
+    "rebase-merge",
+    "rebase-apply",
+    "sequencer",
+    "rr-cache",
+];
 
 /// A file of the git directory that still holds searched text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,6 +179,8 @@ pub fn clear_command(shown: &str, merging: bool) -> String {
         // `git am` keeps its state there too.
         "rebase-apply" => "git am --quit || git rebase --quit".to_string(),
         "sequencer" => "git cherry-pick --quit".to_string(),
+        // Recorded resolutions: their pre- and post-images are file contents.
+        "rr-cache" => "rm -rf \"$(git rev-parse --git-common-dir)/rr-cache\"".to_string(),
         "MERGE_MSG" if merging => "git merge --quit".to_string(),
         _ => format!("rm \"$(git rev-parse --git-common-dir)/{shown}\""),
     }
@@ -189,11 +200,13 @@ mod tests {
             "SQUASH_MSG",
             "FETCH_HEAD",
             "ORIG_HEAD",
+            "BISECT_LOG",
             "logs/HEAD",
             "logs/refs/heads/main",
             "rebase-merge/git-rebase-todo",
             "rebase-apply/msg",
             "sequencer/todo",
+            "rr-cache/0a1b/preimage",
             "worktrees/wt/COMMIT_EDITMSG",
             "worktrees/wt/logs/HEAD",
             "config",
@@ -216,11 +229,13 @@ mod tests {
                 "SQUASH_MSG",
                 "FETCH_HEAD",
                 "ORIG_HEAD",
+                "BISECT_LOG",
                 "logs/HEAD",
                 "logs/refs/heads/main",
                 "rebase-merge/git-rebase-todo",
                 "rebase-apply/msg",
                 "sequencer/todo",
+                "rr-cache/0a1b/preimage",
                 "worktrees/wt/COMMIT_EDITMSG",
                 "worktrees/wt/logs/HEAD",
             ]
@@ -242,6 +257,10 @@ mod tests {
             "git reflog expire --expire=now --all"
         );
         assert_eq!(clear_command("MERGE_MSG", true), "git merge --quit");
+        assert_eq!(
+            clear_command("rr-cache/0a1b/postimage", false),
+            "rm -rf \"$(git rev-parse --git-common-dir)/rr-cache\""
+        );
         assert!(clear_command("MERGE_MSG", false).starts_with("rm "));
         assert_eq!(
             clear_command("worktrees/wt/rebase-merge/message", false),
