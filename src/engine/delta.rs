@@ -116,13 +116,37 @@ impl Reuse {
         self.segments.iter().map(|s| s.target.len()).sum()
     }
 
-    /// The segments whose base range holds all of `range`: a block of the
-    /// base may be copied to several places.
-    fn segments_in_base(&self, range: Range<usize>) -> impl Iterator<Item = &Segment> + '_ {
-        self.segments.iter().filter(move |s| {
-            let base = s.base_range();
-            base.start <= range.start && range.end <= base.end
-        })
+    /// For each of `ranges` (of the base), every segment whose base range
+    /// holds all of it (a block of the base may be copied to several
+    /// places), as `(index in ranges, segment)`. One sweep over both sorted
+    /// by base start: about the number of ranges plus segments, not their
+    /// product, however many keywords a file holds.
+    fn holders<'a>(&'a self, ranges: &[Range<usize>]) -> Vec<(usize, &'a Segment)> {
+        let mut order: Vec<usize> = (0..ranges.len()).collect();
+        order.sort_unstable_by_key(|&i| ranges[i].start);
+        let mut by_base: Vec<&Segment> = self.segments.iter().collect();
+        by_base.sort_unstable_by_key(|s| s.base);
+        let mut next = 0;
+        // Segments starting at or before the current range and not ending
+        // before it: those that may hold it or a later one.
+        let mut open: Vec<&Segment> = Vec::new();
+        let mut held = Vec::new();
+        for i in order {
+            let range = &ranges[i];
+            while let Some(&segment) = by_base.get(next)
+                && segment.base <= range.start
+            {
+                open.push(segment);
+                next += 1;
+            }
+            open.retain(|s| s.base_range().end >= range.start);
+            held.extend(
+                open.iter()
+                    .filter(|s| range.end <= s.base_range().end)
+                    .map(|&s| (i, s)),
+            );
+        }
+        held
     }
 
     /// The segment whose target range holds all of `range`.
@@ -133,46 +157,48 @@ impl Reuse {
             .filter(|s| s.target.start <= range.start && range.end <= s.target.end)
     }
 
-    /// The base's match `m` moved to every place the new version carries it
-    /// to; none if its window is not carried over whole (then the new version
-    /// finds it again, or not, by rescanning). A span rule's window that
-    /// touches either end of the text is never carried: there the window is
-    /// cut short, and the same keyword sees a different window in the other
-    /// version.
-    pub fn carry<'a>(
-        &'a self,
-        m: &'a Match,
-        line_bounded: bool,
-    ) -> impl Iterator<Item = Match> + 'a {
-        let window = &m.window;
-        let clipped = !line_bounded && (window.start == 0 || window.end >= self.base_len);
-        self.segments_in_base(window.clone())
-            .filter(move |_| !clipped)
-            .filter_map(move |segment| {
-                let shift = |r: &Range<usize>| {
-                    r.start - segment.base + segment.target.start
-                        ..r.end - segment.base + segment.target.start
-                };
-                let moved_window = shift(window);
-                if !line_bounded && (moved_window.start == 0 || moved_window.end >= self.target_len)
-                {
-                    return None;
-                }
-                Some(Match {
-                    span: shift(&m.span),
-                    secret_span: shift(&m.secret_span),
-                    window: moved_window,
-                    ..m.clone()
-                })
-            })
+    /// The base's matches moved to every place the new version carries their
+    /// windows to; none for a match whose window is not carried over whole
+    /// (then the new version finds it again, or not, by rescanning). A span
+    /// rule's window (`line_bounded` false for its rule) that touches either
+    /// end of the text is never carried: there the window is cut short, and
+    /// the same keyword sees a different window in the other version.
+    pub fn carry(&self, matches: &[Match], line_bounded: impl Fn(usize) -> bool) -> Vec<Match> {
+        let windows: Vec<Range<usize>> = matches.iter().map(|m| m.window.clone()).collect();
+        let mut carried = Vec::new();
+        for (i, segment) in self.holders(&windows) {
+            let m = &matches[i];
+            let shift = |r: &Range<usize>| {
+                r.start - segment.base + segment.target.start
+                    ..r.end - segment.base + segment.target.start
+            };
+            let moved = shift(&m.window);
+            let clipped = |r: &Range<usize>, len: usize| r.start == 0 || r.end >= len;
+            if !line_bounded(m.rule)
+                && (clipped(&m.window, self.base_len) || clipped(&moved, self.target_len))
+            {
+                continue;
+            }
+            carried.push(Match {
+                span: shift(&m.span),
+                secret_span: shift(&m.secret_span),
+                window: moved,
+                ..m.clone()
+            });
+        }
+        carried
     }
 
-    /// Every place in the new version the base's bytes `range` are carried to.
-    pub fn carry_range(&self, range: Range<usize>) -> impl Iterator<Item = Range<usize>> + '_ {
-        self.segments_in_base(range.clone()).map(move |s| {
-            let start = range.start - s.base + s.target.start;
-            start..start + range.len()
-        })
+    /// Every place in the new version each of the base's byte `ranges` is
+    /// carried to, as `(index in ranges, where)`.
+    pub fn carry_ranges(&self, ranges: &[Range<usize>]) -> Vec<(usize, Range<usize>)> {
+        self.holders(ranges)
+            .into_iter()
+            .map(|(i, s)| {
+                let start = ranges[i].start - s.base + s.target.start;
+                (i, start..start + ranges[i].len())
+            })
+            .collect()
     }
 
     /// Where in the base a span rule's window of the new version was
@@ -267,7 +293,10 @@ mod tests {
         let reuse = Reuse::new(moved, base, &[copy(0, 4, 4), copy(4, 0, 4)]);
         assert_eq!(reuse.segments.len(), 2);
         assert!(reuse.dirty_lines().is_empty());
-        assert_eq!(reuse.carry_range(0..1).collect::<Vec<_>>(), vec![4..5]);
+        assert_eq!(
+            reuse.carry_ranges(&[0..1, 4..6]),
+            vec![(0, 4..5), (1, 0..2)]
+        );
     }
 
     #[test]

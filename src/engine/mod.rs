@@ -247,20 +247,15 @@ impl Engine {
     /// [`Engine::scan_full`] gives.
     pub fn scan_delta(&self, text: &[u8], base: &Reusable, delta: &delta::Reuse) -> Scan {
         let mut work = Work::default();
-        let mut raw: Vec<Match> = base
-            .matches
-            .iter()
-            .flat_map(|m| delta.carry(m, self.rules.rules[m.rule].line_bounded))
-            .collect();
-        let mut span_hits: Vec<SpanHit> = base
-            .span_hits
-            .iter()
-            .flat_map(|hit| {
-                delta.carry_range(hit.start..hit.end).map(|moved| SpanHit {
-                    rule: hit.rule,
-                    start: moved.start,
-                    end: moved.end,
-                })
+        let mut raw = delta.carry(&base.matches, |rule| self.rules.rules[rule].line_bounded);
+        let hits: Vec<Range<usize>> = base.span_hits.iter().map(|h| h.start..h.end).collect();
+        let mut span_hits: Vec<SpanHit> = delta
+            .carry_ranges(&hits)
+            .into_iter()
+            .map(|(i, moved)| SpanHit {
+                rule: base.span_hits[i].rule,
+                start: moved.start,
+                end: moved.end,
             })
             .collect();
         for dirty in delta.dirty_lines() {
