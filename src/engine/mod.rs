@@ -201,11 +201,13 @@ pub struct Scan {
 }
 
 /// Bytes the rules' regexes read during one scan, in total and, when asked
-/// for, per rule.
+/// for, per rule; and the line rules' pending windows, allocated once per
+/// scan rather than once per region or decoded value.
 #[derive(Debug, Default)]
 struct Work {
     bytes: u64,
     by_rule: Option<Vec<u64>>,
+    pending: Vec<Option<Range<usize>>>,
 }
 
 impl Work {
@@ -284,8 +286,8 @@ impl Engine {
     /// rule reads the input more than a bounded number of times.
     pub fn regex_bytes_by_rule(&self, text: &[u8]) -> Vec<u64> {
         let mut work = Work {
-            bytes: 0,
             by_rule: Some(vec![0; self.rules.rules.len()]),
+            ..Work::default()
         };
         self.scan_full_with(text, &mut work);
         work.by_rule.unwrap_or_default()
@@ -394,7 +396,8 @@ impl Engine {
         span_hits: &mut Vec<SpanHit>,
         work: &mut Work,
     ) {
-        let mut pending: Vec<Option<Range<usize>>> = Vec::new();
+        // Empty, or one slot per rule, all `None` between calls.
+        let mut pending = std::mem::take(&mut work.pending);
         let mut touched: Vec<usize> = Vec::new();
         let mut lines = Lines::new(text, region.start);
         let offset = region.start;
@@ -437,6 +440,7 @@ impl Engine {
                 self.confirm(rule_index, text, window, out, work);
             }
         }
+        work.pending = pending;
     }
 
     /// Span rules: each rule's windows merged where they overlap or touch,
