@@ -10,6 +10,9 @@
 //! [allow]
 //! paths = ["tests/fixtures/**", "docs/**/*.md"]   # findings there are accepted
 //! baseline = "secretgate-baseline.json"           # an accepted earlier report
+//!
+//! [gate]
+//! min_confidence = "medium"   # fail on findings of at least this confidence
 //! ```
 //!
 //! Everything the file turns off is listed in every report's summary, so a
@@ -64,6 +67,15 @@ struct ConfigSyntax {
     rules: RulesSyntax,
     #[serde(default)]
     allow: AllowSyntax,
+    #[serde(default)]
+    gate: GateSyntax,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GateSyntax {
+    #[serde(default)]
+    min_confidence: Option<crate::rules::Confidence>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -102,6 +114,9 @@ pub struct RepoConfig {
     /// A baseline report, resolved against the config's directory, used when
     /// `--baseline` is not given (so hooks honour it too).
     pub baseline: Option<PathBuf>,
+    /// The gate's confidence threshold, used when `--min-confidence` is not
+    /// given (so hooks honour it too).
+    pub min_confidence: Option<crate::rules::Confidence>,
     allowed: GlobSet,
 }
 
@@ -114,6 +129,10 @@ pub struct ConfigSummary {
     pub disabled_rules: Vec<String>,
     /// Path globs whose findings it accepts.
     pub allowed_paths: Vec<String>,
+    /// The gate's confidence threshold it sets, if any (`high` lets medium
+    /// findings pass: shown so it is never silent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_confidence: Option<crate::rules::Confidence>,
 }
 
 impl RepoConfig {
@@ -166,6 +185,7 @@ impl RepoConfig {
             entropy: syntax.rules.entropy,
             allowed_paths: syntax.allow.paths,
             baseline: syntax.allow.baseline.map(|p| base.join(p)),
+            min_confidence: syntax.gate.min_confidence,
             allowed,
         })
     }
@@ -214,6 +234,7 @@ impl RepoConfig {
             file: Some(crate::sources::display_path(&self.path)),
             disabled_rules: self.disabled_rules.clone(),
             allowed_paths: self.allowed_paths.clone(),
+            min_confidence: self.min_confidence,
         }
     }
 }
@@ -235,6 +256,18 @@ mod tests {
                 &Some(PathBuf::from("repo/base.json"))
             ))
         );
+    }
+
+    #[test]
+    fn gate_sets_the_confidence_threshold_and_rejects_unknown_levels() {
+        let path = Path::new(".secretgate.toml");
+        let config = RepoConfig::parse(path, "[gate]\nmin_confidence = \"high\"\n");
+        assert_eq!(
+            config.map(|c| c.min_confidence).ok(),
+            Some(Some(crate::rules::Confidence::High))
+        );
+        let err = RepoConfig::parse(path, "[gate]\nmin_confidence = \"certain\"\n");
+        assert!(matches!(err, Err(ConfigError::Syntax { .. })), "{err:?}");
     }
 
     #[test]

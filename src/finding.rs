@@ -5,9 +5,10 @@
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::confidence::{Assessment, Context, assess};
 use crate::engine::Match;
 use crate::engine::text::LineIndex;
-use crate::rules::{FileRule, Rule, Severity};
+use crate::rules::{Confidence, FileRule, Rule, Severity};
 
 /// What kind of thing was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -31,6 +32,14 @@ pub struct Finding {
     pub name: String,
     /// How bad the leak is.
     pub severity: Severity,
+    /// How sure it is to be a real credential: the rule's confidence,
+    /// lowered in test, example and docs files (see [`crate::confidence`]).
+    /// The gates fail on findings at or above `--min-confidence`.
+    pub confidence: Confidence,
+    /// The kind of file it is in (`test`, `example`, `docs`, ...), when the
+    /// path is one that lowers confidence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<Context>,
     /// The secret (decoded if it was encoded); `null` for file findings.
     pub secret: Option<String>,
     /// The whole matched text; `null` for file findings.
@@ -137,7 +146,9 @@ pub fn fingerprint(rule_id: &str, secret: &[u8]) -> String {
     digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Builds the findings of one blob from its engine matches.
+/// Builds the findings of one blob from its engine matches, each with its
+/// confidence in this file; matches the file's kind drops (generic values
+/// in a lock file) are left out.
 pub fn from_matches(rules: &[Rule], path: &str, text: &[u8], matches: &[Match]) -> Vec<Finding> {
     if matches.is_empty() {
         return Vec::new();
@@ -145,8 +156,12 @@ pub fn from_matches(rules: &[Rule], path: &str, text: &[u8], matches: &[Match]) 
     let index = LineIndex::new(text);
     matches
         .iter()
-        .map(|m| {
+        .filter_map(|m| {
             let rule = &rules[m.rule];
+            let Assessment::Report(confidence, context) = assess(rule.confidence, path, &m.secret)
+            else {
+                return None;
+            };
             let start = index.position(m.secret_span.start);
             let last_offset = m.secret_span.end.saturating_sub(1).max(m.secret_span.start);
             let last = index.position(last_offset);
@@ -157,11 +172,13 @@ pub fn from_matches(rules: &[Rule], path: &str, text: &[u8], matches: &[Match]) 
                 column: utf16_column(&text[start_line..m.secret_span.start]),
                 end_column: utf16_column(&text[end_line..end]),
             };
-            Finding {
+            Some(Finding {
                 kind: FindingKind::Secret,
                 rule: rule.id.clone(),
                 name: rule.name.clone(),
                 severity: rule.severity,
+                confidence,
+                context,
                 secret: Some(String::from_utf8_lossy(&m.secret).into_owned()),
                 matched: Some(String::from_utf8_lossy(&text[m.span.clone()]).into_owned()),
                 path: path.to_string(),
@@ -174,18 +191,26 @@ pub fn from_matches(rules: &[Rule], path: &str, text: &[u8], matches: &[Match]) 
                 remediation: rule.remediation.clone(),
                 git: None,
                 utf16: Some(utf16),
-            }
+            })
         })
         .collect()
 }
 
-/// The finding for a sensitive file.
-pub fn for_sensitive_file(rule: &FileRule, path: &str) -> Finding {
-    Finding {
+/// The finding for a sensitive file, with its confidence in this place (a
+/// `.env` under `examples/` is lower than one at the root); `None` where the
+/// place drops it (see [`crate::confidence::assess`]).
+pub fn for_sensitive_file(rule: &FileRule, path: &str) -> Option<Finding> {
+    // No value to judge: in any lowering context a file rule below high is low.
+    let Assessment::Report(confidence, context) = assess(rule.confidence, path, b"") else {
+        return None;
+    };
+    Some(Finding {
         kind: FindingKind::File,
         rule: rule.id.clone(),
         name: rule.name.clone(),
         severity: rule.severity,
+        confidence,
+        context,
         secret: None,
         matched: None,
         path: path.to_string(),
@@ -198,7 +223,7 @@ pub fn for_sensitive_file(rule: &FileRule, path: &str) -> Finding {
         remediation: rule.remediation.clone(),
         git: None,
         utf16: None,
-    }
+    })
 }
 
 #[cfg(test)]

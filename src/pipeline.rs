@@ -67,6 +67,8 @@ pub struct ScanOutcome {
     /// The documentation of every rule that produced a finding, by id, for
     /// formats that describe rules once (SARIF).
     pub rule_docs: BTreeMap<String, crate::rules::RuleDoc>,
+    /// The confidence at and above which findings fail the gate.
+    pub threshold: crate::confidence::Threshold,
 }
 
 /// Receives the findings of one blob (file, staged file, history blob or
@@ -216,6 +218,14 @@ impl<'e> Collector<'e> {
 }
 
 impl ScanOutcome {
+    /// How many findings fail the gate (confidence at or above the threshold).
+    pub fn blocking(&self) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| self.threshold.fails(f.confidence))
+            .count()
+    }
+
     /// Sorts findings by path, line and rule, and skips by path: output is
     /// the same whatever order threads delivered them in.
     fn sort(&mut self) {
@@ -284,7 +294,7 @@ fn scan_blob_reusing(
                 detail: "NUL byte in the first 8 KiB".into(),
             });
             for index in engine.sensitive_file_rules(blob.path, None) {
-                findings.push(finding::for_sensitive_file(
+                findings.extend(finding::for_sensitive_file(
                     &rules.file_rules[index],
                     blob.path,
                 ));
@@ -321,7 +331,7 @@ fn scan_blob_reusing(
         &matches,
     ));
     for index in engine.sensitive_file_rules(blob.path, Some(&text)) {
-        findings.push(finding::for_sensitive_file(
+        findings.extend(finding::for_sensitive_file(
             &rules.file_rules[index],
             blob.path,
         ));
@@ -363,7 +373,7 @@ pub fn scan_piece(engine: &Engine, piece: &Piece) -> (Vec<Finding>, ScanStats) {
     }
     if piece.index == 0 {
         for index in engine.sensitive_file_rules(&piece.blob.path, Some(text)) {
-            findings.push(finding::for_sensitive_file(
+            findings.extend(finding::for_sensitive_file(
                 &rules.file_rules[index],
                 &piece.blob.path,
             ));

@@ -27,9 +27,10 @@ pub enum ExitStatus {
 }
 
 impl ExitStatus {
-    /// The exit status of a finished scan: findings first, then unread input.
+    /// The exit status of a finished scan: findings that fail the gate
+    /// (at or above `--min-confidence`) first, then unread input.
     pub fn of(outcome: &crate::pipeline::ScanOutcome) -> ExitStatus {
-        if !outcome.findings.is_empty() {
+        if outcome.blocking() > 0 {
             ExitStatus::Findings
         } else if outcome.stats.has_unread_input() {
             ExitStatus::Error
@@ -182,6 +183,11 @@ pub struct AllowArgs {
     /// untrusted changes: a pull request could otherwise turn rules off).
     #[arg(long, conflicts_with = "config")]
     pub no_repo_config: bool,
+    /// Fail on findings of at least this confidence (default: medium, or
+    /// `[gate] min_confidence` in .secretgate.toml). Findings below it are
+    /// still reported, marked, and do not fail.
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub min_confidence: Option<crate::rules::Confidence>,
 }
 
 /// The team's policy for one run: the repository config, the ignore file and
@@ -192,6 +198,8 @@ pub struct Policy {
     pub config: Option<crate::config::RepoConfig>,
     /// Accepted fingerprints.
     pub allow: crate::allow::AllowList,
+    /// The gate's confidence threshold: the flag, else the config, else medium.
+    pub threshold: crate::confidence::Threshold,
 }
 
 impl AllowArgs {
@@ -220,12 +228,22 @@ impl AllowArgs {
             .clone()
             .or_else(|| config.as_ref().and_then(|c| c.baseline.clone()));
         let allow = crate::allow::AllowList::load(ignore.as_deref(), baseline.as_deref())?;
-        Ok(Policy { config, allow })
+        let threshold = self
+            .min_confidence
+            .or_else(|| config.as_ref().and_then(|c| c.min_confidence))
+            .map(crate::confidence::Threshold)
+            .unwrap_or_default();
+        Ok(Policy {
+            config,
+            allow,
+            threshold,
+        })
     }
 
     /// Takes accepted findings out of `outcome`: paths the config allows, then
-    /// ignore-file entries, then the baseline.
+    /// ignore-file entries, then the baseline; and sets the gate's threshold.
     pub fn apply(&self, policy: &Policy, outcome: &mut crate::pipeline::ScanOutcome) {
+        outcome.threshold = policy.threshold;
         let mut allowed_paths = 0;
         if let Some(config) = &policy.config {
             let before = outcome.findings.len();

@@ -426,6 +426,8 @@ mod tests {
             rule: "r".into(),
             name: "R".into(),
             severity: crate::rules::Severity::High,
+            confidence: crate::rules::Confidence::High,
+            context: None,
             secret: Some(secret.into()),
             matched: Some(matched.into()),
             path: "p".into(),

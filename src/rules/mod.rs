@@ -64,6 +64,61 @@ impl fmt::Display for Severity {
     }
 }
 
+/// How sure a finding is to be a real credential; the gates (`scan`,
+/// `staged`, `history`) fail on findings at or above a threshold (by default
+/// medium) and list the others without failing.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    /// A weak or default value, a generic match in a test, example or docs
+    /// file, a known public value: listed, not failing by default.
+    Low,
+    /// A key-named, random-looking value with no provider format (generic
+    /// rules), or a weak value where it is used.
+    Medium,
+    /// A validated provider format or checksum.
+    High,
+}
+
+impl Confidence {
+    /// Parses the lowercase name used in rule files, configs and flags.
+    pub fn parse(text: &str) -> Option<Confidence> {
+        match text {
+            "low" => Some(Confidence::Low),
+            "medium" => Some(Confidence::Medium),
+            "high" => Some(Confidence::High),
+            _ => None,
+        }
+    }
+
+    /// The lowercase name used in rule files and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
+}
+
+impl fmt::Display for Confidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A structural check that real tokens of a format pass and look-alikes fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Checksum {
@@ -89,6 +144,9 @@ pub struct Rule {
     pub name: String,
     /// How bad a leak is.
     pub severity: Severity,
+    /// How sure a match is to be a real credential, before the file's
+    /// context (a test or example file) lowers it.
+    pub confidence: Confidence,
     /// What was found and what an attacker can do with it.
     pub description: String,
     /// Where and how to rotate.
@@ -220,8 +278,12 @@ pub struct LazyRegex {
 pub struct CompiledRegex {
     /// The byte regex.
     pub regex: Regex,
-    /// Index of the `secret` capture group, if the rule has one.
-    pub secret_group: Option<usize>,
+    /// Indexes of the `secret` capture group and of its alternates
+    /// `secret2`, `secret3`... (a regex that finds the secret in two shapes,
+    /// quoted and unquoted, needs two groups: names cannot repeat). The
+    /// first that took part in a match is the secret; none means the whole
+    /// match is.
+    pub secret_groups: Vec<usize>,
     /// Index of the `name` capture group (the assigned-to identifier), if any.
     pub name_group: Option<usize>,
 }
@@ -245,9 +307,12 @@ impl LazyRegex {
         self.compiled
             .get_or_init(|| {
                 compile_regex(&self.pattern).map(|regex| CompiledRegex {
-                    secret_group: regex
+                    secret_groups: regex
                         .capture_names()
-                        .position(|name| name == Some("secret")),
+                        .enumerate()
+                        .filter(|(_, name)| name.is_some_and(is_secret_group_name))
+                        .map(|(index, _)| index)
+                        .collect(),
                     name_group: regex.capture_names().position(|name| name == Some("name")),
                     regex,
                 })
@@ -255,6 +320,12 @@ impl LazyRegex {
             .as_ref()
             .map_err(String::as_str)
     }
+}
+
+/// `secret`, or `secret` followed by digits: the groups that hold a secret.
+fn is_secret_group_name(name: &str) -> bool {
+    name.strip_prefix("secret")
+        .is_some_and(|rest| rest.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// A compiled sensitive-file rule.
@@ -266,6 +337,8 @@ pub struct FileRule {
     pub name: String,
     /// How bad a leak is.
     pub severity: Severity,
+    /// How sure a flagged file is to hold a real credential.
+    pub confidence: Confidence,
     /// What the file is and why it should not be in git.
     pub description: String,
     /// What to do about it.
@@ -379,6 +452,8 @@ pub struct RuleDoc {
     pub name: String,
     /// How bad a leak is.
     pub severity: Severity,
+    /// The rule's confidence before context (SARIF's `precision`).
+    pub confidence: Confidence,
     /// `true` for a sensitive-file rule, `false` for a secret rule.
     pub file: bool,
     /// What was found and what an attacker can do with it.
@@ -396,6 +471,7 @@ impl RuleSet {
             id: r.id.clone(),
             name: r.name.clone(),
             severity: r.severity,
+            confidence: r.confidence,
             file: false,
             description: r.description.clone(),
             remediation: r.remediation.clone(),
@@ -409,6 +485,7 @@ impl RuleSet {
                     id: r.id.clone(),
                     name: r.name.clone(),
                     severity: r.severity,
+                    confidence: r.confidence,
                     file: true,
                     description: r.description.clone(),
                     remediation: r.remediation.clone(),
@@ -570,6 +647,21 @@ mod tests {
             "{reasons:?}"
         );
         assert!(reasons[1].starts_with("duplicate id"), "{reasons:?}");
+    }
+
+    #[test]
+    fn secret_groups_are_secret_and_its_numbered_alternates() {
+        assert!(is_secret_group_name("secret"));
+        assert!(is_secret_group_name("secret2"));
+        assert!(is_secret_group_name("secret10"));
+        assert!(!is_secret_group_name("secrets"));
+        assert!(!is_secret_group_name("secret_key"));
+        assert!(!is_secret_group_name("name"));
+        let regex = LazyRegex::new(
+            r#"(?x) k= (?: "(?P<secret>[a-z ]+)" | (?P<secret2>[a-z]+)$ )"#.to_string(),
+        );
+        let compiled = regex.get().unwrap();
+        assert_eq!(compiled.secret_groups, [1, 2]);
     }
 
     #[test]
