@@ -92,3 +92,23 @@ fn precision_fixes_hold_on_whole_files() {
     assert_eq!(confidence_of(&report, "username:test"), "low");
     assert_eq!(report["summary"]["findings"], 2, "{report:#}");
 }
+
+#[test]
+fn a_quoted_value_longer_than_the_regex_window_is_still_reported() {
+    // A long token (an encrypted JWT is often over 500 characters) under a
+    // token name: the rule sees at most 512 bytes past the name, so the
+    // value has no closing quote in view; it is reported, cut at the window.
+    let tree = Tree::new();
+    let long = format!("eyJ{}", random_string(13, 900, URLSAFE));
+    tree.write(
+        "src/client.py",
+        format!("config = {{\"token\": \"{long}\"}}\n"),
+    );
+    let (code, report) = scan_json(tree.path(), &[]);
+    assert_eq!(code, 1, "{report:#}");
+    let findings = report["findings"].as_array().cloned().unwrap_or_default();
+    assert_eq!(findings.len(), 1, "{report:#}");
+    assert_eq!(findings[0]["rule"], "generic-secret");
+    let secret = findings[0]["secret"].as_str().unwrap_or_default();
+    assert!(secret.len() > 400 && long.starts_with(secret), "{secret}");
+}
