@@ -3,7 +3,7 @@
 //!
 //! A rule knows how specific its match is (a provider format with a checksum
 //! is high, a random-looking value found by its variable name is medium). The
-//! file adds what the rule cannot see: the same `password: "postgres"` is a
+//! file adds what the rule cannot see: the same weak database password is a
 //! leak in `app/settings.py` and test furniture in `tests/conftest.py`. So:
 //!
 //! - high stays high everywhere: a real-format key is real even in a fixture;
