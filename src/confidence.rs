@@ -81,6 +81,43 @@ impl Threshold {
     }
 }
 
+/// Where the scanned roots sit in their repositories, so a file's context
+/// is read from its path inside the project, not from the directories above
+/// it: `scan /builds/test-project` must not make every file a test file.
+/// Each entry maps a reported path prefix (the root as shown) to the same
+/// directory's path from the repository root (or from the scanned directory
+/// when it is in no repository). Empty: reported paths are already
+/// repository-relative (`staged`, `history`, `scan .` at the top).
+#[derive(Debug, Clone, Default)]
+pub struct ContextRoots {
+    prefixes: Vec<(String, String)>,
+}
+
+impl ContextRoots {
+    /// Roots from (reported prefix, repository-relative prefix) pairs, each
+    /// empty or ending in `/`.
+    pub fn new(mut prefixes: Vec<(String, String)>) -> ContextRoots {
+        // Longest first: nested roots resolve to the closest one.
+        prefixes.sort_by_key(|(shown, _)| std::cmp::Reverse(shown.len()));
+        ContextRoots { prefixes }
+    }
+
+    /// The path to read a file's context from: `path` with its root's
+    /// prefix replaced by the root's place in its repository.
+    pub fn context_path<'a>(&self, path: &'a str) -> std::borrow::Cow<'a, str> {
+        for (shown, inside) in &self.prefixes {
+            if let Some(rest) = path.strip_prefix(shown.as_str()) {
+                return if shown == inside {
+                    std::borrow::Cow::Borrowed(path)
+                } else {
+                    std::borrow::Cow::Owned(format!("{inside}{rest}"))
+                };
+            }
+        }
+        std::borrow::Cow::Borrowed(path)
+    }
+}
+
 /// What the path says about a finding's confidence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Assessment {
@@ -349,6 +386,27 @@ mod tests {
         ] {
             assert_eq!(context(path), None, "{path}");
         }
+    }
+
+    #[test]
+    fn context_roots_read_paths_from_inside_the_project() {
+        let roots = ContextRoots::new(vec![
+            ("/builds/test-project/".into(), String::new()),
+            (
+                "/builds/test-project/packages/web/".into(),
+                "packages/web/".into(),
+            ),
+            ("../mono/".into(), "mono/".into()),
+        ]);
+        let inside = |path| roots.context_path(path).into_owned();
+        assert_eq!(inside("/builds/test-project/src/app.py"), "src/app.py");
+        assert_eq!(
+            inside("/builds/test-project/packages/web/tests/a.ts"),
+            "packages/web/tests/a.ts"
+        );
+        assert_eq!(inside("../mono/examples/x.py"), "mono/examples/x.py");
+        assert_eq!(inside("src/app.py"), "src/app.py");
+        assert_eq!(context_of(&inside("/builds/test-project/src/app.py")), None);
     }
 
     #[test]

@@ -196,6 +196,22 @@ pub fn from_matches(rules: &[Rule], path: &str, text: &[u8], matches: &[Match]) 
         .collect()
 }
 
+/// `finding` judged again as found in `context_path` (its path inside the
+/// project, when the reported path has directories above the project), from
+/// its rule's confidence `base`; `None` where that place drops it.
+pub fn placed(mut finding: Finding, base: Confidence, context_path: &str) -> Option<Finding> {
+    let value = match finding.kind {
+        FindingKind::Secret => finding.secret.as_deref().unwrap_or_default().as_bytes(),
+        FindingKind::File => b"",
+    };
+    let Assessment::Report(confidence, context) = assess(base, context_path, value) else {
+        return None;
+    };
+    finding.confidence = confidence;
+    finding.context = context;
+    Some(finding)
+}
+
 /// The finding for a sensitive file, with its confidence in this place (a
 /// `.env` under `examples/` is lower than one at the root); `None` where the
 /// place drops it (see [`crate::confidence::assess`]).

@@ -83,6 +83,7 @@ pub struct Collector<'e> {
     engine: &'e Engine,
     state: Mutex<ScanOutcome>,
     sink: Option<&'e FindingSink<'e>>,
+    roots: crate::confidence::ContextRoots,
 }
 
 impl std::fmt::Debug for Collector<'_> {
@@ -101,7 +102,15 @@ impl<'e> Collector<'e> {
             engine,
             state: Mutex::new(ScanOutcome::default()),
             sink: None,
+            roots: Default::default(),
         }
+    }
+
+    /// The same collector, reading each file's context (test, example...)
+    /// from its path inside its project (see [`crate::confidence::ContextRoots`]).
+    pub fn with_context_roots(mut self, roots: crate::confidence::ContextRoots) -> Self {
+        self.roots = roots;
+        self
     }
 
     /// The same collector, also handing each blob's final findings to `sink`
@@ -171,7 +180,7 @@ impl<'e> Collector<'e> {
     }
 
     fn scan_item(&self, item: SourceItem) -> (Vec<Finding>, ScanStats) {
-        match item {
+        let (findings, stats) = match item {
             SourceItem::Blob(blob) => scan_blob(self.engine, &blob),
             SourceItem::Piece(piece) => scan_piece(self.engine, &piece),
             SourceItem::Skipped(skipped) => (
@@ -181,7 +190,19 @@ impl<'e> Collector<'e> {
                     ..ScanStats::default()
                 },
             ),
-        }
+        };
+        let rules = self.engine.rules();
+        let findings = findings
+            .into_iter()
+            .filter_map(|f| match self.roots.context_path(&f.path) {
+                std::borrow::Cow::Borrowed(_) => Some(f),
+                std::borrow::Cow::Owned(inside) => {
+                    let base = rules.confidence(&f.rule)?;
+                    finding::placed(f, base, &inside)
+                }
+            })
+            .collect();
+        (findings, stats)
     }
 
     fn merge(&self, findings: Vec<Finding>, stats: ScanStats) {

@@ -299,3 +299,45 @@ fn history_cleanup_covers_only_what_fails_the_gate() {
     assert!(text.contains(&value), "{text}");
     assert!(!text.contains("s3cret-pw"), "{text}");
 }
+
+#[test]
+fn context_is_read_inside_the_project_not_from_the_directories_above_it() {
+    // A project checked out under a directory whose name reads as a test
+    // directory (CI workspaces: /builds/test-project, /tmp/tests/...).
+    let outer = Tree::new();
+    let project = outer.path().join("tests").join("test-project");
+    let app = generic_value(14);
+    let fixture = generic_value(15);
+    outer.write(
+        "tests/test-project/src/app.py",
+        format!("API_TOKEN = \"{app}\"\n"),
+    );
+    outer.write(
+        "tests/test-project/spec/fixtures.py",
+        format!("API_TOKEN = \"{fixture}\"\n"),
+    );
+    let (code, output) = run(secretgate()
+        .arg("scan")
+        .arg(&project)
+        .args(["--format", "json"]));
+    let report = json_report(&output);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(confidence_of(&report, &app), "medium");
+    assert_eq!(confidence_of(&report, &fixture), "low");
+
+    // Inside a repository, a scan started in a subdirectory still knows
+    // where that directory is.
+    let repo = Repo::new();
+    repo.write("spec/helpers.py", format!("API_TOKEN = \"{fixture}\"\n"));
+    repo.write("src/app.py", format!("API_TOKEN = \"{app}\"\n"));
+    let (_, output) = run(secretgate().current_dir(repo.path().join("spec")).args([
+        "scan",
+        ".",
+        "../src/app.py",
+        "--format",
+        "json",
+    ]));
+    let report = json_report(&output);
+    assert_eq!(confidence_of(&report, &fixture), "low", "{report:#}");
+    assert_eq!(confidence_of(&report, &app), "medium", "{report:#}");
+}

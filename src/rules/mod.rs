@@ -554,6 +554,20 @@ impl RuleSet {
         }
     }
 
+    /// The confidence of the secret or file rule with this id.
+    pub fn confidence(&self, id: &str) -> Option<Confidence> {
+        self.rules
+            .iter()
+            .find(|r| r.id == id)
+            .map(|r| r.confidence)
+            .or_else(|| {
+                self.file_rules
+                    .iter()
+                    .find(|r| r.id == id)
+                    .map(|r| r.confidence)
+            })
+    }
+
     /// Looks up a secret rule by id.
     pub fn rule(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id == id)
