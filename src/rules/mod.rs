@@ -554,17 +554,22 @@ impl RuleSet {
         }
     }
 
-    /// The confidence of the secret or file rule with this id.
-    pub fn confidence(&self, id: &str) -> Option<Confidence> {
+    /// What the secret or file rule with this id says about its findings
+    /// before their file is looked at (file rules are never generic).
+    pub fn basis(&self, id: &str) -> Option<crate::confidence::Basis> {
+        let basis = |confidence, generic| crate::confidence::Basis {
+            confidence,
+            generic,
+        };
         self.rules
             .iter()
             .find(|r| r.id == id)
-            .map(|r| r.confidence)
+            .map(|r| basis(r.confidence, r.generic))
             .or_else(|| {
                 self.file_rules
                     .iter()
                     .find(|r| r.id == id)
-                    .map(|r| r.confidence)
+                    .map(|r| basis(r.confidence, false))
             })
     }
 
