@@ -18,6 +18,7 @@ use std::sync::OnceLock;
 use regex::bytes::Regex;
 use serde::Serialize;
 
+pub use crate::confidence::Confidence;
 pub use syntax::FileExample;
 
 include!(concat!(env!("OUT_DIR"), "/embedded_patterns.rs"));
@@ -59,61 +60,6 @@ impl Severity {
 }
 
 impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// How sure a finding is to be a real credential; the gates (`scan`,
-/// `staged`, `history`) fail on findings at or above a threshold (by default
-/// medium) and list the others without failing.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    serde::Deserialize,
-    clap::ValueEnum,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Confidence {
-    /// A weak or default value, a generic match in a test, example or docs
-    /// file, a known public value: listed, not failing by default.
-    Low,
-    /// A key-named, random-looking value with no provider format (generic
-    /// rules), or a weak value where it is used.
-    Medium,
-    /// A validated provider format or checksum.
-    High,
-}
-
-impl Confidence {
-    /// Parses the lowercase name used in rule files, configs and flags.
-    pub fn parse(text: &str) -> Option<Confidence> {
-        match text {
-            "low" => Some(Confidence::Low),
-            "medium" => Some(Confidence::Medium),
-            "high" => Some(Confidence::High),
-            _ => None,
-        }
-    }
-
-    /// The lowercase name used in rule files and reports.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Confidence::Low => "low",
-            Confidence::Medium => "medium",
-            Confidence::High => "high",
-        }
-    }
-}
-
-impl fmt::Display for Confidence {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
