@@ -11,9 +11,7 @@
 //! - in container and CI definitions (`docker-compose*.yml`, `Dockerfile`,
 //!   `.github/workflows/`, ...), which hold both throwaway service passwords
 //!   and production settings, medium becomes low only for a weak value
-//!   ([`is_weak_value`]: `postgres`, `changeme`) found by a generic rule: a
-//!   weak signing secret (`NEXTAUTH_SECRET=dev-secret-change-me`) found by
-//!   its own rule is the deployment's setting and stays medium;
+//!   ([`is_weak_value`]: `postgres`, `changeme`, `dev-secret-change-me`);
 //! - lock files (`package-lock.json`, `Cargo.lock`, ...) hold package names,
 //!   URLs and hashes, never a hand-written secret: findings below high are
 //!   dropped there.
@@ -184,29 +182,21 @@ pub enum Assessment {
     Drop,
 }
 
-/// What a rule says about its findings before the file is looked at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Basis {
-    /// The rule's confidence.
-    pub confidence: Confidence,
-    /// Whether the rule is generic (a value found by its name alone).
-    pub generic: bool,
-}
-
-/// The confidence of a finding of a rule with this `basis` holding `secret`
-/// in the file at `path` (`/`-separated, from the project's root).
-pub fn assess(basis: Basis, path: &str, secret: &[u8]) -> Assessment {
-    if basis.confidence < Confidence::High && is_lock_file(path) {
+/// The confidence of a finding of a rule with `rule_confidence` holding
+/// `secret` in the file at `path` (`/`-separated, as reports show it).
+pub fn assess(rule_confidence: Confidence, path: &str, secret: &[u8]) -> Assessment {
+    if rule_confidence < Confidence::High && is_lock_file(path) {
         return Assessment::Drop;
     }
     let context = context_of(path);
-    let lowered =
-        |context: Context| context.lowers_every_value() || (basis.generic && is_weak_value(secret));
     let confidence = match context {
-        Some(context) if basis.confidence == Confidence::Medium && lowered(context) => {
+        Some(context)
+            if rule_confidence == Confidence::Medium
+                && (context.lowers_every_value() || is_weak_value(secret)) =>
+        {
             Confidence::Low
         }
-        _ => basis.confidence,
+        _ => rule_confidence,
     };
     Assessment::Report(confidence, context)
 }
@@ -519,16 +509,11 @@ mod tests {
 
     #[test]
     fn context_lowers_medium_but_never_high() {
-        let report = |confidence, path, secret: &str| {
-            let basis = Basis {
-                confidence,
-                generic: true,
-            };
-            match assess(basis, path, secret.as_bytes()) {
+        let report =
+            |confidence, path, secret: &str| match assess(confidence, path, secret.as_bytes()) {
                 Assessment::Report(confidence, _) => Some(confidence),
                 Assessment::Drop => None,
-            }
-        };
+            };
         let strong = "twnCpoPlJ3d2n_T4UKOyBR-Eq1611Nm0IJ8NGK3Xi58";
         assert_eq!(
             report(Confidence::High, "tests/x.py", strong),
@@ -558,24 +543,6 @@ mod tests {
         assert_eq!(
             report(Confidence::High, "pnpm-lock.yaml", strong),
             Some(Confidence::High)
-        );
-        // A weak signing secret found by its own (not generic) rule stays
-        // medium in a compose file: it is the deployment's setting.
-        let own_rule = Basis {
-            confidence: Confidence::Medium,
-            generic: false,
-        };
-        assert_eq!(
-            assess(own_rule, "docker-compose.yml", b"dev-secret-change-me"),
-            Assessment::Report(Confidence::Medium, Some(Context::Container))
-        );
-        assert_eq!(
-            assess(
-                own_rule,
-                "tests/docker-compose.yml",
-                b"dev-secret-change-me"
-            ),
-            Assessment::Report(Confidence::Low, Some(Context::Test))
         );
     }
 }

@@ -5,7 +5,7 @@
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::confidence::{Assessment, Basis, Context, assess};
+use crate::confidence::{Assessment, Context, assess};
 use crate::engine::Match;
 use crate::engine::text::LineIndex;
 use crate::rules::{Confidence, FileRule, Rule, Severity};
@@ -158,11 +158,8 @@ pub fn from_matches(rules: &[Rule], path: &str, text: &[u8], matches: &[Match]) 
         .iter()
         .filter_map(|m| {
             let rule = &rules[m.rule];
-            let basis = Basis {
-                confidence: rule.confidence,
-                generic: rule.generic,
-            };
-            let Assessment::Report(confidence, context) = assess(basis, path, &m.secret) else {
+            let Assessment::Report(confidence, context) = assess(rule.confidence, path, &m.secret)
+            else {
                 return None;
             };
             let start = index.position(m.secret_span.start);
@@ -201,8 +198,8 @@ pub fn from_matches(rules: &[Rule], path: &str, text: &[u8], matches: &[Match]) 
 
 /// `finding` judged again as found in `context_path` (its path inside the
 /// project, when the reported path has directories above the project), from
-/// what its rule says (`base`); `None` where that place drops it.
-pub fn placed(mut finding: Finding, base: Basis, context_path: &str) -> Option<Finding> {
+/// its rule's confidence `base`; `None` where that place drops it.
+pub fn placed(mut finding: Finding, base: Confidence, context_path: &str) -> Option<Finding> {
     let value = match finding.kind {
         FindingKind::Secret => finding.secret.as_deref().unwrap_or_default().as_bytes(),
         FindingKind::File => b"",
@@ -220,11 +217,7 @@ pub fn placed(mut finding: Finding, base: Basis, context_path: &str) -> Option<F
 /// place drops it (see [`crate::confidence::assess`]).
 pub fn for_sensitive_file(rule: &FileRule, path: &str) -> Option<Finding> {
     // No value to judge: in any lowering context a file rule below high is low.
-    let basis = Basis {
-        confidence: rule.confidence,
-        generic: false,
-    };
-    let Assessment::Report(confidence, context) = assess(basis, path, b"") else {
+    let Assessment::Report(confidence, context) = assess(rule.confidence, path, b"") else {
         return None;
     };
     Some(Finding {

@@ -197,7 +197,7 @@ impl<'e> Collector<'e> {
             .filter_map(|f| match self.roots.context_path(&f.path) {
                 std::borrow::Cow::Borrowed(_) => Some(f),
                 std::borrow::Cow::Owned(inside) => {
-                    let base = rules.basis(&f.rule)?;
+                    let base = rules.confidence(&f.rule)?;
                     finding::placed(f, base, &inside)
                 }
             })

@@ -149,20 +149,6 @@ fn first_users_weak_secrets_fail_the_gate_outside_tests_and_examples() {
         );
     }
     assert!(!findings_of(&report, "dev-secret-change-in-production").is_empty());
-    // A compose file is the deployment's: a weak signing secret there fails
-    // the gate, while a service's default password is low.
-    let compose = Tree::new();
-    compose.write(
-        "docker-compose.yml",
-        "services:\n  web:\n    environment:\n      NEXTAUTH_SECRET: dev-secret-change-in-production\n  db:\n    environment:\n      POSTGRES_PASSWORD: postgres\n",
-    );
-    let (code, report) = scan_json(compose.path(), &[]);
-    assert_eq!(code, 1, "{report:#}");
-    assert_eq!(
-        confidence_of(&report, "dev-secret-change-in-production"),
-        "medium"
-    );
-    assert_eq!(confidence_of(&report, "postgres"), "low");
     // The same values in a test file and an example env file are low.
     let tests = Tree::new();
     tests.write(

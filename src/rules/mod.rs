@@ -500,22 +500,17 @@ impl RuleSet {
         }
     }
 
-    /// What the secret or file rule with this id says about its findings
-    /// before their file is looked at (file rules are never generic).
-    pub fn basis(&self, id: &str) -> Option<crate::confidence::Basis> {
-        let basis = |confidence, generic| crate::confidence::Basis {
-            confidence,
-            generic,
-        };
+    /// The confidence of the secret or file rule with this id.
+    pub fn confidence(&self, id: &str) -> Option<Confidence> {
         self.rules
             .iter()
             .find(|r| r.id == id)
-            .map(|r| basis(r.confidence, r.generic))
+            .map(|r| r.confidence)
             .or_else(|| {
                 self.file_rules
                     .iter()
                     .find(|r| r.id == id)
-                    .map(|r| basis(r.confidence, false))
+                    .map(|r| r.confidence)
             })
     }
 
