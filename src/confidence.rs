@@ -183,12 +183,19 @@ pub enum Assessment {
 }
 
 /// The confidence of a finding of a rule with `rule_confidence` holding
-/// `secret` in the file at `path` (`/`-separated, as reports show it).
-pub fn assess(rule_confidence: Confidence, path: &str, secret: &[u8]) -> Assessment {
+/// `secret` in the file at `path` (`/`-separated, from the project's root),
+/// on a line that is (`doc_comment`) or is not in a documentation comment
+/// ([`is_doc_comment_line`]): such a line is documentation wherever it is.
+pub fn assess(
+    rule_confidence: Confidence,
+    path: &str,
+    secret: &[u8],
+    doc_comment: bool,
+) -> Assessment {
     if rule_confidence < Confidence::High && is_lock_file(path) {
         return Assessment::Drop;
     }
-    let context = context_of(path);
+    let context = context_of(path).or(doc_comment.then_some(Context::Docs));
     let confidence = match context {
         Some(context)
             if rule_confidence == Confidence::Medium
@@ -313,9 +320,14 @@ fn file_context(name: &str) -> Option<Context> {
     {
         return Some(Context::Container);
     }
+    // Documentation pages, and the configuration of documentation sites
+    // (their search keys are public by design).
     if [".md", ".mdx", ".rst", ".adoc", ".asciidoc"]
         .iter()
         .any(|ext| name.ends_with(ext))
+        || ["docusaurus.config.", "mkdocs.", "book.toml"]
+            .iter()
+            .any(|prefix| name.starts_with(prefix))
     {
         return Some(Context::Docs);
     }
@@ -333,17 +345,32 @@ fn file_context(name: &str) -> Option<Context> {
             _ => {}
         }
     }
-    // test_client.py, client_test.go, user_spec.rb, conftest.py
-    if stem == "conftest"
-        || stem.starts_with("test_")
-        || stem.ends_with("_test")
-        || stem.ends_with("_spec")
-        || stem.ends_with("-test")
-        || stem.ends_with("-spec")
-    {
+    // test_client.py, client_test.go, user_spec.rb, test-utils.js, conftest.py
+    if stem == "conftest" || has_affix(stem, &["test", "tests", "spec"]) {
         return Some(Context::Test);
     }
+    // proxy-example.py, sample_config.yml
+    if has_affix(stem, &["example", "examples", "sample", "demo"]) {
+        return Some(Context::Example);
+    }
     None
+}
+
+/// Whether a line (from its first byte) is inside a documentation comment:
+/// JSDoc/TSDoc/Javadoc (`/**`, ` * `) or Rust (`///`, `//!`). The code
+/// examples written there (`secret: "secret"`, `AUTH_SECRET=your_secret`)
+/// are documentation like a README's; plain `//` and `#` comments are not
+/// lowered, since commented-out code holds real secrets.
+pub fn is_doc_comment_line(line: &[u8]) -> bool {
+    let start = line
+        .iter()
+        .position(|b| !matches!(b, b' ' | b'\t'))
+        .unwrap_or(line.len());
+    let line = &line[start..];
+    line.starts_with(b"/**")
+        || line.starts_with(b"///")
+        || line.starts_with(b"//!")
+        || (line.first() == Some(&b'*') && !line.starts_with(b"*/") && !line.starts_with(b"**"))
 }
 
 fn base_name(path: &str) -> &str {
@@ -409,6 +436,9 @@ mod tests {
             (".env.template", "example"),
             ("config/settings.sample.yml", "example"),
             ("example.py", "example"),
+            ("proxy-example.py", "example"),
+            ("src/test-utils.ts", "test"),
+            ("www/docusaurus.config.js", "docs"),
             ("docs/getting-started.md", "docs"),
             ("README.md", "docs"),
             ("Documentation/config.txt", "docs"),
@@ -465,6 +495,38 @@ mod tests {
     }
 
     #[test]
+    fn documentation_comments_are_recognised_by_their_leader() {
+        for line in [
+            " * AUTH_SECRET=your_auth_secret",
+            "   *   secret: \"secret\",",
+            "/** token: \"abc\" */",
+            "/// let key = \"k\";",
+            "//! password: hunter",
+            "*",
+        ] {
+            assert!(is_doc_comment_line(line.as_bytes()), "{line}");
+        }
+        for line in [
+            "// API_TOKEN = \"commented out\"",
+            "# SECRET_KEY=old",
+            "  */ const token = \"x\";",
+            "**bold** password: x",
+            "const a = b * c; token = \"x\"",
+            "",
+        ] {
+            assert!(!is_doc_comment_line(line.as_bytes()), "{line}");
+        }
+        assert_eq!(
+            assess(Confidence::Medium, "src/index.ts", b"secret", true),
+            Assessment::Report(Confidence::Low, Some(Context::Docs))
+        );
+        assert_eq!(
+            assess(Confidence::High, "src/index.ts", b"secret", true),
+            Assessment::Report(Confidence::High, Some(Context::Docs))
+        );
+    }
+
+    #[test]
     fn lock_files_are_recognised_by_name() {
         for path in [
             "pnpm-lock.yaml",
@@ -509,11 +571,15 @@ mod tests {
 
     #[test]
     fn context_lowers_medium_but_never_high() {
-        let report =
-            |confidence, path, secret: &str| match assess(confidence, path, secret.as_bytes()) {
-                Assessment::Report(confidence, _) => Some(confidence),
-                Assessment::Drop => None,
-            };
+        let report = |confidence, path, secret: &str| match assess(
+            confidence,
+            path,
+            secret.as_bytes(),
+            false,
+        ) {
+            Assessment::Report(confidence, _) => Some(confidence),
+            Assessment::Drop => None,
+        };
         let strong = "twnCpoPlJ3d2n_T4UKOyBR-Eq1611Nm0IJ8NGK3Xi58";
         assert_eq!(
             report(Confidence::High, "tests/x.py", strong),

@@ -5,7 +5,7 @@
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::confidence::{Assessment, Context, assess};
+use crate::confidence::{Assessment, Context, assess, is_doc_comment_line};
 use crate::engine::Match;
 use crate::engine::text::LineIndex;
 use crate::rules::{Confidence, FileRule, Rule, Severity};
@@ -70,6 +70,11 @@ pub struct Finding {
     /// the file (or blob). Not part of the JSON report, whose columns count bytes.
     #[serde(skip)]
     pub utf16: Option<Utf16Columns>,
+    /// Whether the secret's line is in a documentation comment (` * `,
+    /// `///`), which makes it documentation wherever the file is; kept so
+    /// the confidence can be judged again from another path.
+    #[serde(skip)]
+    pub doc_comment: bool,
 }
 
 /// 1-based columns counted in UTF-16 code units, as SARIF and most editors'
@@ -158,14 +163,16 @@ pub fn from_matches(rules: &[Rule], path: &str, text: &[u8], matches: &[Match]) 
         .iter()
         .filter_map(|m| {
             let rule = &rules[m.rule];
-            let Assessment::Report(confidence, context) = assess(rule.confidence, path, &m.secret)
+            let start = index.position(m.secret_span.start);
+            let start_line = m.secret_span.start + 1 - start.column;
+            let doc_comment = is_doc_comment_line(&text[start_line..m.secret_span.start]);
+            let Assessment::Report(confidence, context) =
+                assess(rule.confidence, path, &m.secret, doc_comment)
             else {
                 return None;
             };
-            let start = index.position(m.secret_span.start);
             let last_offset = m.secret_span.end.saturating_sub(1).max(m.secret_span.start);
             let last = index.position(last_offset);
-            let start_line = m.secret_span.start + 1 - start.column;
             let end_line = last_offset + 1 - last.column;
             let end = m.secret_span.end.max(last_offset + 1).min(text.len());
             let utf16 = Utf16Columns {
@@ -191,6 +198,7 @@ pub fn from_matches(rules: &[Rule], path: &str, text: &[u8], matches: &[Match]) 
                 remediation: rule.remediation.clone(),
                 git: None,
                 utf16: Some(utf16),
+                doc_comment,
             })
         })
         .collect()
@@ -204,7 +212,9 @@ pub fn placed(mut finding: Finding, base: Confidence, context_path: &str) -> Opt
         FindingKind::Secret => finding.secret.as_deref().unwrap_or_default().as_bytes(),
         FindingKind::File => b"",
     };
-    let Assessment::Report(confidence, context) = assess(base, context_path, value) else {
+    let Assessment::Report(confidence, context) =
+        assess(base, context_path, value, finding.doc_comment)
+    else {
         return None;
     };
     finding.confidence = confidence;
@@ -217,7 +227,7 @@ pub fn placed(mut finding: Finding, base: Confidence, context_path: &str) -> Opt
 /// place drops it (see [`crate::confidence::assess`]).
 pub fn for_sensitive_file(rule: &FileRule, path: &str) -> Option<Finding> {
     // No value to judge: in any lowering context a file rule below high is low.
-    let Assessment::Report(confidence, context) = assess(rule.confidence, path, b"") else {
+    let Assessment::Report(confidence, context) = assess(rule.confidence, path, b"", false) else {
         return None;
     };
     Some(Finding {
@@ -239,6 +249,7 @@ pub fn for_sensitive_file(rule: &FileRule, path: &str) -> Option<Finding> {
         remediation: rule.remediation.clone(),
         git: None,
         utf16: None,
+        doc_comment: false,
     })
 }
 

@@ -341,3 +341,26 @@ fn context_is_read_inside_the_project_not_from_the_directories_above_it() {
     assert_eq!(confidence_of(&report, &fixture), "low", "{report:#}");
     assert_eq!(confidence_of(&report, &app), "medium", "{report:#}");
 }
+
+#[test]
+fn examples_in_documentation_comments_are_low_but_commented_out_code_is_not() {
+    let tree = Tree::new();
+    let commented = generic_value(16);
+    tree.write(
+        "src/index.ts",
+        format!(
+            "/**\n * ## Setup\n *\n * ```\n * AUTH_SECRET=your_auth_secret\n * ```\n *\n * const client = new Client({{ secret: \"secret\" }})\n */\nexport function setup() {{}}\n// const API_TOKEN = \"{commented}\";\n"
+        ),
+    );
+    let example = generic_value(17);
+    tree.write("proxy-example.py", format!("API_TOKEN = \"{example}\"\n"));
+    let (code, report) = scan_json(tree.path(), &[]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(confidence_of(&report, "your_auth_secret"), "low");
+    assert_eq!(only_finding(&report, "your_auth_secret")["context"], "docs");
+    assert_eq!(confidence_of(&report, "secret"), "low");
+    // Commented-out code is where real secrets hide: it stays medium.
+    assert_eq!(confidence_of(&report, &commented), "medium");
+    // An example script named with a dash (`proxy-example.py`) is an example.
+    assert_eq!(confidence_of(&report, &example), "low");
+}

@@ -440,6 +440,7 @@ mod tests {
             remediation: "Rotate it.".into(),
             git: None,
             utf16: None,
+            doc_comment: false,
         }
     }
 
