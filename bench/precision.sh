@@ -24,7 +24,8 @@
 # Output on stdout: per repository, then for all of them together, a table
 # `rule  confidence  distinct` and the totals per confidence. Findings are
 # distinct by fingerprint (rule + secret), across all the repositories in the
-# total. Needs python3 (stdlib only) and git.
+# total; a secret found at several confidences (a test file and a compose
+# file) counts once, at the highest. Needs python3 (stdlib only) and git.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -110,13 +111,23 @@ from collections import Counter
 out = sys.argv[1]
 order = {"high": 0, "medium": 1, "low": 2, "-": 3}
 
+def rank(f):
+    # Reports of binaries before confidence existed carry no field: "-".
+    return order.get(f.get("confidence", "-"), 9)
+
+def keep(seen, f):
+    # One secret found in several files is one finding, counted at its
+    # highest confidence: that is the one that fails the gate.
+    old = seen.get(f["fingerprint"])
+    if old is None or rank(f) < rank(old):
+        seen[f["fingerprint"]] = f
+
 def distinct(path):
     with open(path) as f:
         findings = json.load(f)["findings"]
     seen = {}
     for f in findings:
-        # Reports of binaries before confidence existed carry no field: "-".
-        seen.setdefault(f["fingerprint"], f)
+        keep(seen, f)
     return seen
 
 def table(title, found):
@@ -133,8 +144,8 @@ for item in sys.argv[2:]:
     name, path = item.split("=", 1)
     found = distinct(path)
     table(name, found)
-    for fp, f in found.items():
-        everything.setdefault(fp, f)
+    for f in found.values():
+        keep(everything, f)
     if out:
         with open(f"{out}/{name}.tsv", "w") as tsv:
             for fp, f in sorted(found.items(), key=lambda kv: (kv[1]["rule"], kv[1]["path"])):
