@@ -10,6 +10,9 @@
 //! [allow]
 //! paths = ["tests/fixtures/**", "docs/**/*.md"]   # findings there are accepted
 //! baseline = "secretgate-baseline.json"           # an accepted earlier report
+//!
+//! [gate]
+//! min_confidence = "medium"   # fail on findings of at least this confidence
 //! ```
 //!
 //! Everything the file changes about detection is listed in every report's
@@ -63,6 +66,15 @@ struct ConfigSyntax {
     rules: RulesSyntax,
     #[serde(default)]
     allow: AllowSyntax,
+    #[serde(default)]
+    gate: GateSyntax,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GateSyntax {
+    #[serde(default)]
+    min_confidence: Option<crate::rules::Confidence>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -103,6 +115,9 @@ pub struct RepoConfig {
     /// A baseline report, resolved against the config's directory, used when
     /// `--baseline` is not given (so hooks honour it too).
     pub baseline: Option<PathBuf>,
+    /// The gate's confidence threshold, used when `--min-confidence` is not
+    /// given (so hooks honour it too).
+    pub min_confidence: Option<crate::rules::Confidence>,
     allowed: GlobSet,
 }
 
@@ -125,8 +140,13 @@ pub struct ConfigSummary {
     /// The baseline it names, when used (`--baseline` takes precedence).
     pub baseline: Option<String>,
     /// Whether anything above can remove findings: disabled rules, a raised
-    /// entropy floor, public values, allowed paths or a baseline.
+    /// entropy floor, public values, allowed paths, a baseline or a gate
+    /// threshold of `high` (medium findings pass).
     pub weakens_detection: bool,
+    /// The gate's confidence threshold it sets, if any (`high` lets medium
+    /// findings pass: shown so it is never silent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_confidence: Option<crate::rules::Confidence>,
 }
 
 /// One `[rules] entropy` entry.
@@ -155,7 +175,10 @@ impl ConfigSummary {
 
     /// Whether the config changed anything about detection.
     pub fn changes_anything(&self) -> bool {
-        self.weakens_detection || !self.extra_rules.is_empty() || !self.entropy.is_empty()
+        self.weakens_detection
+            || !self.extra_rules.is_empty()
+            || !self.entropy.is_empty()
+            || self.min_confidence.is_some()
     }
 }
 
@@ -210,6 +233,7 @@ impl RepoConfig {
             entropy: syntax.rules.entropy,
             allowed_paths: syntax.allow.paths,
             baseline: syntax.allow.baseline.map(|p| base.join(p)),
+            min_confidence: syntax.gate.min_confidence,
             allowed,
         })
     }
@@ -281,7 +305,8 @@ impl RepoConfig {
             || entropy.iter().any(|e| e.weakens)
             || !public_values.is_empty()
             || !self.allowed_paths.is_empty()
-            || baseline.is_some();
+            || baseline.is_some()
+            || self.min_confidence == Some(crate::rules::Confidence::High);
         ConfigSummary {
             file: Some(crate::sources::display_path(&self.path)),
             disabled_rules: self.disabled_rules.clone(),
@@ -295,6 +320,7 @@ impl RepoConfig {
             public_values,
             baseline,
             weakens_detection,
+            min_confidence: self.min_confidence,
         }
     }
 }
@@ -316,6 +342,18 @@ mod tests {
                 &Some(PathBuf::from("repo/base.json"))
             ))
         );
+    }
+
+    #[test]
+    fn gate_sets_the_confidence_threshold_and_rejects_unknown_levels() {
+        let path = Path::new(".secretgate.toml");
+        let config = RepoConfig::parse(path, "[gate]\nmin_confidence = \"high\"\n");
+        assert_eq!(
+            config.map(|c| c.min_confidence).ok(),
+            Some(Some(crate::rules::Confidence::High))
+        );
+        let err = RepoConfig::parse(path, "[gate]\nmin_confidence = \"certain\"\n");
+        assert!(matches!(err, Err(ConfigError::Syntax { .. })), "{err:?}");
     }
 
     #[test]

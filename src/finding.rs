@@ -5,9 +5,10 @@
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::confidence::{Assessment, Context, assess, is_doc_comment_line};
 use crate::engine::Match;
 use crate::engine::text::LineIndex;
-use crate::rules::{FileRule, Rule, Severity};
+use crate::rules::{Confidence, FileRule, Rule, Severity};
 
 /// What kind of thing was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -31,6 +32,14 @@ pub struct Finding {
     pub name: String,
     /// How bad the leak is.
     pub severity: Severity,
+    /// How sure it is to be a real credential: the rule's confidence,
+    /// lowered in test, example and docs files (see [`crate::confidence`]).
+    /// The gates fail on findings at or above `--min-confidence`.
+    pub confidence: Confidence,
+    /// The kind of file it is in (`test`, `example`, `docs`, ...), when the
+    /// path is one that lowers confidence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<Context>,
     /// The secret (decoded if it was encoded); `null` for file findings.
     pub secret: Option<String>,
     /// The whole matched text; `null` for file findings.
@@ -71,6 +80,11 @@ pub struct Finding {
     /// the end rather than as it was found. Never serialized.
     #[serde(skip)]
     pub deferred: bool,
+    /// Whether the secret's line is in a documentation comment (` * `,
+    /// `///`), which makes it documentation wherever the file is; kept so
+    /// the confidence can be judged again from another path.
+    #[serde(skip)]
+    pub doc_comment: bool,
 }
 
 /// Where else the content of a finding is: a path rule (an allowed path, a
@@ -186,7 +200,9 @@ pub fn fingerprint(rule_id: &str, secret: &[u8]) -> String {
     digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Builds the findings of one blob from its engine matches.
+/// Builds the findings of one blob from its engine matches, each with its
+/// confidence in this file; matches the file's kind drops (generic values
+/// in a lock file) are left out.
 pub fn from_matches(rules: &[Rule], path: &str, text: &[u8], matches: &[Match]) -> Vec<Finding> {
     if matches.is_empty() {
         return Vec::new();
@@ -194,23 +210,31 @@ pub fn from_matches(rules: &[Rule], path: &str, text: &[u8], matches: &[Match]) 
     let index = LineIndex::new(text);
     matches
         .iter()
-        .map(|m| {
+        .filter_map(|m| {
             let rule = &rules[m.rule];
             let start = index.position(m.secret_span.start);
+            let start_line = m.secret_span.start + 1 - start.column;
+            let doc_comment = is_doc_comment_line(&text[start_line..m.secret_span.start]);
+            let Assessment::Report(confidence, context) =
+                assess(rule.confidence, path, &m.secret, doc_comment)
+            else {
+                return None;
+            };
             let last_offset = m.secret_span.end.saturating_sub(1).max(m.secret_span.start);
             let last = index.position(last_offset);
-            let start_line = m.secret_span.start + 1 - start.column;
             let end_line = last_offset + 1 - last.column;
             let end = m.secret_span.end.max(last_offset + 1).min(text.len());
             let utf16 = Utf16Columns {
                 column: utf16_column(&text[start_line..m.secret_span.start]),
                 end_column: utf16_column(&text[end_line..end]),
             };
-            Finding {
+            Some(Finding {
                 kind: FindingKind::Secret,
                 rule: rule.id.clone(),
                 name: rule.name.clone(),
                 severity: rule.severity,
+                confidence,
+                context,
                 secret: Some(String::from_utf8_lossy(&m.secret).into_owned()),
                 matched: Some(String::from_utf8_lossy(&text[m.span.clone()]).into_owned()),
                 path: path.to_string(),
@@ -225,18 +249,58 @@ pub fn from_matches(rules: &[Rule], path: &str, text: &[u8], matches: &[Match]) 
                 utf16: Some(utf16),
                 other_paths: OtherPaths::None,
                 deferred: false,
-            }
+                doc_comment,
+            })
         })
         .collect()
 }
 
-/// The finding for a sensitive file.
-pub fn for_sensitive_file(rule: &FileRule, path: &str) -> Finding {
+/// `finding` judged again as found in `context_path` (its path inside the
+/// project, when the reported path has directories above the project), from
+/// its rule's confidence `base`; `None` where that place drops it.
+pub fn placed(mut finding: Finding, base: Confidence, context_path: &str) -> Option<Finding> {
+    reassess(&mut finding, base, context_path).then_some(finding)
+}
+
+/// Sets `finding`'s confidence and context for `context_path`, from its
+/// rule's confidence `base`; false where that place drops it (a lock file).
+/// Why: history reports a finding at one of several paths, and the one it
+/// ends at decides how much it counts.
+pub fn reassess(finding: &mut Finding, base: Confidence, context_path: &str) -> bool {
+    let value = match finding.kind {
+        FindingKind::Secret => finding.secret.as_deref().unwrap_or_default().as_bytes(),
+        FindingKind::File => b"",
+    };
+    let Assessment::Report(confidence, context) =
+        assess(base, context_path, value, finding.doc_comment)
+    else {
+        return false;
+    };
+    finding.confidence = confidence;
+    finding.context = context;
+    true
+}
+
+/// The finding for a sensitive file, with its confidence in this place (a
+/// `.env` under `examples/` is lower than one at the root); `None` where the
+/// place drops it (see [`crate::confidence::assess`]).
+pub fn for_sensitive_file(rule: &FileRule, path: &str) -> Option<Finding> {
+    let mut finding = file_finding(rule, path);
+    // No value to judge: in any lowering context a file rule below high is low.
+    reassess(&mut finding, rule.confidence, path).then_some(finding)
+}
+
+/// The finding for a sensitive file at `path`, at its rule's own confidence,
+/// not yet judged for the place: for a finding that history moves to another
+/// path of the blob before judging it there.
+pub fn file_finding(rule: &FileRule, path: &str) -> Finding {
     Finding {
         kind: FindingKind::File,
         rule: rule.id.clone(),
         name: rule.name.clone(),
         severity: rule.severity,
+        confidence: rule.confidence,
+        context: None,
         secret: None,
         matched: None,
         path: path.to_string(),
@@ -251,6 +315,7 @@ pub fn for_sensitive_file(rule: &FileRule, path: &str) -> Finding {
         utf16: None,
         other_paths: OtherPaths::None,
         deferred: false,
+        doc_comment: false,
     }
 }
 

@@ -8,6 +8,7 @@
 
 pub mod allow;
 pub mod cli;
+pub mod confidence;
 pub mod config;
 pub mod confined;
 pub mod engine;

@@ -70,6 +70,8 @@ pub struct ScanOutcome {
     /// The documentation of every rule that produced a finding, by id, for
     /// formats that describe rules once (SARIF).
     pub rule_docs: BTreeMap<String, crate::rules::RuleDoc>,
+    /// The confidence at and above which findings fail the gate.
+    pub threshold: crate::confidence::Threshold,
 }
 
 /// Receives the findings of one blob (file, staged file, history blob or
@@ -84,6 +86,7 @@ pub struct Collector<'e> {
     engine: &'e Engine,
     state: Mutex<ScanOutcome>,
     sink: Option<&'e FindingSink<'e>>,
+    roots: crate::confidence::ContextRoots,
 }
 
 impl std::fmt::Debug for Collector<'_> {
@@ -102,7 +105,15 @@ impl<'e> Collector<'e> {
             engine,
             state: Mutex::new(ScanOutcome::default()),
             sink: None,
+            roots: Default::default(),
         }
+    }
+
+    /// The same collector, reading each file's context (test, example...)
+    /// from its path inside its project (see [`crate::confidence::ContextRoots`]).
+    pub fn with_context_roots(mut self, roots: crate::confidence::ContextRoots) -> Self {
+        self.roots = roots;
+        self
     }
 
     /// The same collector, also handing each blob's final findings to `sink`
@@ -193,7 +204,7 @@ impl<'e> Collector<'e> {
     }
 
     fn scan_item(&self, item: SourceItem) -> (Vec<Finding>, ScanStats) {
-        match item {
+        let (findings, stats) = match item {
             SourceItem::Blob(blob) => scan_blob(self.engine, &blob),
             SourceItem::Piece(piece) => scan_piece(self.engine, &piece),
             SourceItem::Skipped(skipped) => (
@@ -203,7 +214,19 @@ impl<'e> Collector<'e> {
                     ..ScanStats::default()
                 },
             ),
-        }
+        };
+        let rules = self.engine.rules();
+        let findings = findings
+            .into_iter()
+            .filter_map(|f| match self.roots.context_path(&f.path) {
+                std::borrow::Cow::Borrowed(_) => Some(f),
+                std::borrow::Cow::Owned(inside) => {
+                    let base = rules.confidence(&f.rule)?;
+                    finding::placed(f, base, &inside)
+                }
+            })
+            .collect();
+        (findings, stats)
     }
 
     fn merge(&self, findings: Vec<Finding>, stats: ScanStats) {
@@ -240,6 +263,14 @@ impl<'e> Collector<'e> {
 }
 
 impl ScanOutcome {
+    /// How many findings fail the gate (confidence at or above the threshold).
+    pub fn blocking(&self) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| self.threshold.fails(f.confidence))
+            .count()
+    }
+
     /// Sorts findings by path, line and rule, and skips by path: output is
     /// the same whatever order threads delivered them in.
     pub fn sort(&mut self) {
@@ -374,7 +405,7 @@ fn sensitive_files(
     let rules = &engine.rules().file_rules;
     let here = engine.sensitive_file_rules(path, content);
     for &index in &here {
-        findings.push(finding::for_sensitive_file(&rules[index], path));
+        findings.extend(finding::for_sensitive_file(&rules[index], path));
     }
     for &index in elsewhere.unwrap_or_default() {
         let index = index as usize;
@@ -383,7 +414,8 @@ fn sensitive_files(
         };
         // A rule whose path test passed here already judged this content.
         if !rule.path_matches(path) && rule.content_matches(content) {
-            let mut pending = finding::for_sensitive_file(rule, path);
+            // Judged where it is placed, once every path is known.
+            let mut pending = finding::file_finding(rule, path);
             pending.deferred = true;
             findings.push(pending);
         }
@@ -424,7 +456,7 @@ pub fn scan_piece(engine: &Engine, piece: &Piece) -> (Vec<Finding>, ScanStats) {
     }
     if piece.index == 0 {
         for index in engine.sensitive_file_rules(&piece.blob.path, Some(text)) {
-            findings.push(finding::for_sensitive_file(
+            findings.extend(finding::for_sensitive_file(
                 &rules.file_rules[index],
                 &piece.blob.path,
             ));

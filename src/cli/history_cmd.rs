@@ -148,15 +148,26 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
     }
 
     let status = ExitStatus::of(&outcome);
-    let files = CleanupFiles::from_findings(&outcome.findings);
+    // The cleanup covers what fails the gate: findings below it (a weak
+    // password in a test) are not worth a history rewrite unless asked for
+    // with a lower --min-confidence.
+    let failing: Vec<Finding> = outcome
+        .findings
+        .iter()
+        .filter(|f| outcome.threshold.fails(f.confidence))
+        .cloned()
+        .collect();
+    let files = CleanupFiles::from_findings(&failing);
     let emitted = write_cleanup_files(&args.emit, &files)?;
     // The plan fits an audit of the whole history; a range or a push is
     // fixed by amending the new commits instead.
-    let plan = (!outcome.findings.is_empty() && options.range.is_none())
-        .then(|| cleanup::plan(&outcome.findings, &files, &emitted));
+    let plan = (!failing.is_empty() && options.range.is_none())
+        .then(|| cleanup::plan(&failing, &files, &emitted));
     // A hook says nothing when all is well.
-    let quiet_hook =
-        args.pre_push && status == ExitStatus::Clean && args.output.is_human_on_stdout();
+    let quiet_hook = args.pre_push
+        && status == ExitStatus::Clean
+        && outcome.findings.is_empty()
+        && args.output.is_human_on_stdout();
     if !quiet_hook {
         args.output.finish(
             stream,

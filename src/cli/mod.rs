@@ -28,9 +28,10 @@ pub enum ExitStatus {
 }
 
 impl ExitStatus {
-    /// The exit status of a finished scan: findings first, then unread input.
+    /// The exit status of a finished scan: findings that fail the gate
+    /// (at or above `--min-confidence`) first, then unread input.
     pub fn of(outcome: &crate::pipeline::ScanOutcome) -> ExitStatus {
-        if !outcome.findings.is_empty() {
+        if outcome.blocking() > 0 {
             ExitStatus::Findings
         } else if outcome.stats.has_unread_input() {
             ExitStatus::Error
@@ -192,6 +193,11 @@ pub struct AllowArgs {
     /// untrusted changes: a pull request could otherwise turn rules off).
     #[arg(long, conflicts_with = "config")]
     pub no_repo_config: bool,
+    /// Fail on findings of at least this confidence (default: medium, or
+    /// `[gate] min_confidence` in .secretgate.toml). Findings below it are
+    /// still reported, marked, and do not fail.
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub min_confidence: Option<crate::rules::Confidence>,
 }
 
 /// The team's policy for one run: the repository config, the ignore file and
@@ -205,6 +211,8 @@ pub struct Policy {
     /// How reported paths map to the repository-relative paths the config's
     /// globs and the ignore file's paths name.
     pub paths: policy::PathBase,
+    /// The gate's confidence threshold: the flag, else the config, else medium.
+    pub threshold: crate::confidence::Threshold,
 }
 
 impl AllowArgs {
@@ -246,10 +254,16 @@ impl AllowArgs {
             (None, None) => None,
         };
         let allow = crate::allow::AllowList::load(ignore.as_ref(), baseline.as_ref())?;
+        let threshold = self
+            .min_confidence
+            .or_else(|| config.as_ref().and_then(|c| c.min_confidence))
+            .map(crate::confidence::Threshold)
+            .unwrap_or_default();
         Ok(Policy {
             config,
             allow,
             paths: policy::PathBase::default(),
+            threshold,
         })
     }
 
@@ -263,7 +277,8 @@ impl AllowArgs {
         engine: &crate::engine::Engine,
         outcome: &mut crate::pipeline::ScanOutcome,
     ) {
-        policy.apply(outcome, self.report_unused_ignores);
+        outcome.threshold = policy.threshold;
+        policy.apply(outcome, self.report_unused_ignores, engine.rules());
         if let Some(config) = &policy.config {
             let baseline = self
                 .baseline

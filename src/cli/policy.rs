@@ -19,6 +19,7 @@ use super::Policy;
 use crate::allow::Suppressed;
 use crate::finding::{Finding, FindingKind, OtherPaths, PathAt};
 use crate::pipeline::ScanOutcome;
+use crate::rules::RuleSet;
 
 /// How a finding's reported path maps to the repository-relative path that
 /// policy globs and ignore entries name.
@@ -228,7 +229,9 @@ impl Policy {
     /// Takes accepted findings out of `outcome` and moves those whose own
     /// path is covered to the first path holding them that is not; says what
     /// went and, with `report_unused`, which ignore entries covered nothing.
-    pub fn apply(&self, outcome: &mut ScanOutcome, report_unused: bool) {
+    /// A moved finding is judged again at its new path (`rules` give its
+    /// rule's confidence).
+    pub fn apply(&self, outcome: &mut ScanOutcome, report_unused: bool, rules: &RuleSet) {
         let mut used = vec![false; self.allow.ignore_count()];
         let mut suppressed = Suppressed::default();
         let mut moved = false;
@@ -237,9 +240,8 @@ impl Policy {
             .retain_mut(|finding| match self.verdict(finding, &mut used) {
                 Verdict::Report => true,
                 Verdict::Move(to) => {
-                    relocate(finding, to);
                     moved = true;
-                    true
+                    relocate(finding, to, rules)
                 }
                 Verdict::AllowedPaths => {
                     suppressed.allowed_paths += 1;
@@ -274,8 +276,9 @@ impl Policy {
 }
 
 /// Reports `finding` at `to`, another path holding the same content, with
-/// the first commit that held it there.
-fn relocate(finding: &mut Finding, to: PathAt) {
+/// the first commit that held it there, judged again there; false when that
+/// place drops it (a lock file).
+fn relocate(finding: &mut Finding, to: PathAt, rules: &RuleSet) -> bool {
     if finding.kind == FindingKind::File {
         finding.fingerprint = crate::finding::fingerprint(&finding.rule, to.path.as_bytes());
     }
@@ -284,6 +287,13 @@ fn relocate(finding: &mut Finding, to: PathAt) {
         git.commit = Some(commit);
     }
     finding.deferred = true;
+    match rules.confidence(&finding.rule) {
+        Some(base) => {
+            let path = finding.path.clone();
+            crate::finding::reassess(finding, base, &path)
+        }
+        None => true,
+    }
 }
 
 #[cfg(test)]

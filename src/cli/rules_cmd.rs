@@ -28,14 +28,14 @@ fn list(args: &RulesArgs) -> anyhow::Result<ExitStatus> {
             .map(|r| {
                 serde_json::json!({
                     "kind": "secret", "id": r.id, "name": r.name, "severity": r.severity,
-                    "keywords": r.keywords, "description": r.description,
+                    "confidence": r.confidence, "keywords": r.keywords, "description": r.description,
                     "remediation": r.remediation, "references": r.references,
                 })
             })
             .chain(rules.file_rules.iter().map(|r| {
                 serde_json::json!({
                     "kind": "file", "id": r.id, "name": r.name, "severity": r.severity,
-                    "description": r.description, "remediation": r.remediation,
+                    "confidence": r.confidence, "description": r.description, "remediation": r.remediation,
                     "references": r.references,
                 })
             }))
@@ -44,14 +44,22 @@ fn list(args: &RulesArgs) -> anyhow::Result<ExitStatus> {
         writeln!(out)?;
     } else {
         for r in &rules.rules {
-            writeln!(out, "{:<44} {:<9} {}", r.id, r.severity.as_str(), r.name)?;
+            writeln!(
+                out,
+                "{:<44} {:<9} {:<7} {}",
+                r.id,
+                r.severity.as_str(),
+                r.confidence.as_str(),
+                r.name
+            )?;
         }
         for r in &rules.file_rules {
             writeln!(
                 out,
-                "{:<44} {:<9} {} (file)",
+                "{:<44} {:<9} {:<7} {} (file)",
                 r.id,
                 r.severity.as_str(),
+                r.confidence.as_str(),
                 r.name
             )?;
         }

@@ -29,7 +29,9 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
             stream.findings(found.iter().filter(|f| !args.allow.suppresses(&allow, f)));
         }
     };
-    let collector = Collector::new(&engine).with_sink(&sink);
+    let collector = Collector::new(&engine)
+        .with_sink(&sink)
+        .with_context_roots(crate::sources::fs::context_roots(&args.paths));
     walk(&args.paths, &options, &|item| collector.accept(item))?;
     let mut outcome = collector.finish();
     args.allow.apply(&allow, &engine, &mut outcome);

@@ -41,7 +41,12 @@ pub fn run(args: &StagedArgs) -> anyhow::Result<ExitStatus> {
     args.allow.apply(&allow, &engine, &mut outcome);
     let status = ExitStatus::of(&outcome);
 
-    if status == ExitStatus::Clean && !args.verbose && args.output.is_human_on_stdout() {
+    // A passing hook says nothing, unless it has findings below the gate to list.
+    if status == ExitStatus::Clean
+        && outcome.findings.is_empty()
+        && !args.verbose
+        && args.output.is_human_on_stdout()
+    {
         return Ok(status);
     }
     let epilogue = (status == ExitStatus::Findings).then(|| {
@@ -51,7 +56,7 @@ pub fn run(args: &StagedArgs) -> anyhow::Result<ExitStatus> {
              \x20      (it may already be in your shell history, editor backups or CI logs)\n  \
              allow: if it is a false alarm, add `secretgate:allow` in a comment on that line\n  \
              bypass once, knowingly: git commit --no-verify",
-            outcome.findings.len()
+            outcome.blocking()
         )
     });
     args.output.finish(

@@ -517,8 +517,9 @@ impl Engine {
         for caps in compiled.regex.captures_iter(window) {
             let Some(whole) = caps.get(0) else { continue };
             let secret = compiled
-                .secret_group
-                .and_then(|group| caps.get(group))
+                .secret_groups
+                .iter()
+                .find_map(|&group| caps.get(group))
                 .unwrap_or(whole);
             if secret.is_empty() {
                 continue;

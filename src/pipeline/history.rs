@@ -30,7 +30,8 @@ pub fn resolve_history_paths(outcome: &mut ScanOutcome, history: &History, engin
         .filter_map(|g| parse(&g.blob))
         .collect();
     let occurrences = history.occurrences(&targets);
-    let file_rules = &engine.rules().file_rules;
+    let rules = engine.rules();
+    let file_rules = &rules.file_rules;
     outcome.findings.retain_mut(|finding| {
         let pending = finding.deferred;
         let Some(git) = finding.git.as_mut() else {
@@ -69,12 +70,62 @@ pub fn resolve_history_paths(outcome: &mut ScanOutcome, history: &History, engin
         } else {
             held.retain(|at| at.path != finding.path);
         }
+        if let Some(base) = rules.confidence(&finding.rule)
+            && !strongest_place(finding, base, &mut held)
+        {
+            return false;
+        }
         if !held.is_empty() {
             finding.other_paths = OtherPaths::History(held);
         }
         true
     });
     outcome.sort();
+}
+
+/// Moves `finding` to the path among its own and `held` where it counts
+/// most (the first with the highest confidence), judging it there: a key in
+/// `tests/fixtures/` that was later copied to `src/` is as strong as in
+/// `src/`. The place it leaves joins `held`. False when no place keeps it
+/// (every path is a lock file).
+fn strongest_place(
+    finding: &mut finding::Finding,
+    base: crate::rules::Confidence,
+    held: &mut [crate::finding::PathAt],
+) -> bool {
+    let judge = |path: &str| {
+        let mut probe = finding.clone();
+        finding::reassess(&mut probe, base, path).then_some(probe.confidence)
+    };
+    let own = judge(&finding.path);
+    let mut best: Option<(usize, crate::rules::Confidence)> = None;
+    for (index, at) in held.iter().enumerate() {
+        if let Some(confidence) = judge(&at.path)
+            && best.is_none_or(|(_, top)| confidence > top)
+        {
+            best = Some((index, confidence));
+        }
+    }
+    match (own, best) {
+        (Some(here), Some((_, there))) if there <= here => {}
+        (Some(_), None) => {}
+        (_, Some((index, _))) => {
+            let to = &mut held[index];
+            let git = finding.git.as_mut();
+            let old_commit = git.as_ref().and_then(|g| g.commit.clone());
+            if let Some(git) = git {
+                git.commit = to.commit.take();
+            }
+            to.commit = old_commit;
+            std::mem::swap(&mut finding.path, &mut to.path);
+            if finding.kind == FindingKind::File {
+                finding.fingerprint = finding::fingerprint(&finding.rule, finding.path.as_bytes());
+            }
+        }
+        (None, None) => return false,
+    }
+    let path = finding.path.clone();
+    finding::reassess(finding, base, &path)
 }
 
 /// Completes history findings with the author, date and subject of each

@@ -411,6 +411,8 @@ mod tests {
             rule: "r".into(),
             name: "R".into(),
             severity: crate::rules::Severity::High,
+            confidence: crate::rules::Confidence::High,
+            context: None,
             secret: Some(secret.into()),
             matched: Some(matched.into()),
             path: "p".into(),
@@ -425,6 +427,7 @@ mod tests {
             utf16: None,
             other_paths: crate::finding::OtherPaths::None,
             deferred: false,
+            doc_comment: false,
         }
     }
 

@@ -21,8 +21,27 @@ pub fn write(
     // Always redacted here, every field through the one redaction step: a
     // secret also hides in a file name, a commit subject or an author name.
     let redactor = Redactor::new(&outcome.findings);
-    for finding in &outcome.findings {
-        write_finding(out, &redactor.finding(finding))?;
+    let threshold = outcome.threshold;
+    let (failing, below): (Vec<Finding>, Vec<Finding>) = outcome
+        .findings
+        .iter()
+        .map(|f| redactor.finding(f))
+        .partition(|f| threshold.fails(f.confidence));
+    for finding in &failing {
+        write_finding(out, finding)?;
+    }
+    if !below.is_empty() {
+        writeln!(
+            out,
+            "{} finding{} below --min-confidence {} (listed, not failing: test, example and docs files, weak defaults, known public values):",
+            below.len(),
+            plural(below.len() as u64),
+            threshold.0,
+        )?;
+        for finding in &below {
+            write_below(out, finding)?;
+        }
+        writeln!(out)?;
     }
     let stats = &outcome.stats;
     let unread: Vec<_> = stats
@@ -99,10 +118,17 @@ pub fn write(
         }
         writeln!(out, "{line}")?;
     }
+    let blocking = outcome.blocking();
+    let below = outcome.findings.len() - blocking;
+    let below = if below > 0 {
+        format!(" (+{below} below --min-confidence {})", threshold.0)
+    } else {
+        String::new()
+    };
     let mut line = format!(
-        "{} finding{} in {} file{} ({})",
-        outcome.findings.len(),
-        plural(outcome.findings.len() as u64),
+        "{} finding{}{below} in {} file{} ({})",
+        blocking,
+        plural(blocking as u64),
         stats.scanned,
         plural(stats.scanned),
         human_bytes(stats.bytes),
@@ -258,10 +284,12 @@ fn write_config(
 fn write_finding(out: &mut dyn Write, finding: &Finding) -> std::io::Result<()> {
     writeln!(
         out,
-        "[{}] {} ({})",
+        "[{}] {} ({}), confidence {}{}",
         finding.severity,
         printable(&finding.name),
-        printable(&finding.rule)
+        printable(&finding.rule),
+        finding.confidence,
+        context_note(finding)
     )?;
     match (finding.kind, finding.line, finding.column) {
         (FindingKind::Secret, Some(line), Some(column)) => {
@@ -295,6 +323,43 @@ fn write_finding(out: &mut dyn Write, finding: &Finding) -> std::io::Result<()> 
     writeln!(out, "  allow   if this is a false alarm: {allow}")?;
     writeln!(out, "  id      fingerprint {}", finding.fingerprint)?;
     writeln!(out)
+}
+
+/// One line for a finding below the gate: enough to find and judge it.
+fn write_below(out: &mut dyn Write, finding: &Finding) -> std::io::Result<()> {
+    let place = match finding.line {
+        Some(line) => format!("{}:{line}", printable(&finding.path)),
+        None => printable(&finding.path).into_owned(),
+    };
+    // Already redacted, like every field (see `write`).
+    let secret = finding
+        .secret
+        .as_deref()
+        .map(|s| format!("  {}", printable(s)))
+        .unwrap_or_default();
+    let commit = finding
+        .git
+        .as_ref()
+        .and_then(|g| g.commit.as_deref())
+        .map(|c| format!("  commit {}", &c[..c.len().min(12)]))
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "  [{} confidence{}] {} ({}) at {place}{secret}{commit}  fingerprint {}",
+        finding.confidence,
+        context_note(finding),
+        printable(&finding.name),
+        printable(&finding.rule),
+        finding.fingerprint
+    )
+}
+
+/// `, in a test file` when the finding's place lowered its confidence.
+fn context_note(finding: &Finding) -> String {
+    finding
+        .context
+        .map(|c| format!(", in a {} file", c.as_str()))
+        .unwrap_or_default()
 }
 
 fn write_git(out: &mut dyn Write, git: &GitProvenance) -> std::io::Result<()> {

@@ -74,8 +74,15 @@ pub struct Summary<'a> {
     pub files_scanned: u64,
     /// Bytes of content scanned.
     pub bytes_scanned: u64,
-    /// Number of findings.
+    /// Number of findings, whatever their confidence.
     pub findings: usize,
+    /// Findings that fail the gate: confidence at or above `min_confidence`.
+    pub blocking: usize,
+    /// The gate's threshold (`--min-confidence`, `[gate] min_confidence`, or
+    /// medium); findings below it are listed and do not fail.
+    pub min_confidence: crate::rules::Confidence,
+    /// Findings per confidence: `high`, `medium`, `low` (each always present).
+    pub by_confidence: BTreeMap<&'static str, usize>,
     /// Matches suppressed by an inline allow marker.
     pub allowed_inline: u64,
     /// Rules run.
@@ -143,6 +150,15 @@ impl<'a> Report<'a> {
         } else {
             Cow::Borrowed(&outcome.config)
         };
+        let mut by_confidence: BTreeMap<&'static str, usize> = ["high", "medium", "low"]
+            .into_iter()
+            .map(|level| (level, 0))
+            .collect();
+        for finding in &outcome.findings {
+            *by_confidence
+                .entry(finding.confidence.as_str())
+                .or_insert(0) += 1;
+        }
         Report {
             version: REPORT_VERSION,
             tool: Tool {
@@ -153,6 +169,9 @@ impl<'a> Report<'a> {
                 files_scanned: stats.scanned,
                 bytes_scanned: stats.bytes,
                 findings: outcome.findings.len(),
+                blocking: outcome.blocking(),
+                min_confidence: outcome.threshold.0,
+                by_confidence,
                 allowed_inline: stats.allowed,
                 rules_loaded: options.rules_loaded,
                 skipped: SkippedSummary {

@@ -19,6 +19,10 @@
 //!   alert survives lines moving and a moved secret is not a new alert.
 //! - The message never holds the secret, only its redaction; the region's
 //!   snippet holds the secret unless `--redact` (or `CI=true`).
+//! - A result's `level` follows the severity, except that a finding below the
+//!   gate's confidence threshold (`--min-confidence`) is a `note`: listed,
+//!   not failing. Its `properties.confidence` (and `context`) say why; a
+//!   rule's `precision` is its confidence before context.
 //! - `invocations[0].executionSuccessful` is `false` when some input could not
 //!   be read, and each such input is a `toolExecutionNotifications` entry.
 //!   The whole JSON `summary` is in `runs[0].properties.summary`.
@@ -79,7 +83,8 @@ pub fn log(outcome: &ScanOutcome, options: &ReportOptions, cwd: Option<&std::pat
         .zip(&report.findings)
         .map(|(raw, shown)| {
             let index = rule_index.get(raw.rule.as_str()).copied().unwrap_or(0);
-            result(raw, shown, index, options.redact, cwd)
+            let failing = outcome.threshold.fails(raw.confidence);
+            result(raw, shown, index, options.redact, failing, cwd)
         })
         .collect();
 
@@ -210,7 +215,7 @@ fn rule(finding: &Finding, doc: Option<&RuleDoc>) -> Value {
             "tags": ["security", kind_tag, cwe],
             "security-severity": security_severity(finding.severity),
             "severity": finding.severity.as_str(),
-            "precision": "high",
+            "precision": doc.map_or(finding.confidence, |d| d.confidence).as_str(),
         },
     });
     if let Some(uri) = references.iter().find(|r| r.starts_with("https://")) {
@@ -221,12 +226,13 @@ fn rule(finding: &Finding, doc: Option<&RuleDoc>) -> Value {
 
 /// One `result`. `raw` is the finding as found (for the message's secret
 /// hint, always redacted); `shown` is what may be printed (redacted with
-/// `--redact`).
+/// `--redact`); `failing` whether it fails the gate (else its level is `note`).
 fn result(
     raw: &Finding,
     shown: &Finding,
     rule_index: usize,
     redacted: bool,
+    failing: bool,
     cwd: Option<&std::path::Path>,
 ) -> Value {
     let mut region = match (raw.line, raw.end_line) {
@@ -255,9 +261,13 @@ fn result(
     let mut properties = json!({
         "kind": raw.kind,
         "severity": raw.severity.as_str(),
+        "confidence": raw.confidence.as_str(),
         "fingerprint": raw.fingerprint,
         "redacted": redacted,
     });
+    if let Some(context) = raw.context {
+        properties["context"] = json!(context.as_str());
+    }
     if let Some(encoding) = &raw.encoding {
         properties["encoding"] = json!(encoding);
     }
@@ -271,7 +281,7 @@ fn result(
     json!({
         "ruleId": raw.rule,
         "ruleIndex": rule_index,
-        "level": level(raw.severity),
+        "level": if failing { level(raw.severity) } else { "note" },
         "message": { "text": message(raw, shown) },
         "locations": [ { "physicalLocation": {
             "artifactLocation": artifact_location(&shown.path, cwd),

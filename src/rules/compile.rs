@@ -9,7 +9,9 @@ use regex::bytes::{Regex, RegexBuilder};
 use serde::Deserialize;
 
 use super::syntax::{FileRuleSyntax, RuleFileSyntax, RuleSyntax};
-use super::{Checksum, Decode, Deny, FileRule, LazyRegex, Rule, RuleProblem, RuleSet, Severity};
+use super::{
+    Checksum, Confidence, Decode, Deny, FileRule, LazyRegex, Rule, RuleProblem, RuleSet, Severity,
+};
 
 /// Default bytes of context either side of a keyword.
 const DEFAULT_WINDOW: usize = 512;
@@ -120,6 +122,24 @@ fn parse_severity(text: &str, report: &mut Reporter<'_>) -> Severity {
     })
 }
 
+/// The confidence a rule states, or its default: a generic rule (a value
+/// found by the name it is assigned to) is medium, a provider format high.
+fn parse_confidence(
+    text: Option<&str>,
+    default: Confidence,
+    report: &mut Reporter<'_>,
+) -> Confidence {
+    match text {
+        None => default,
+        Some(text) => Confidence::parse(text).unwrap_or_else(|| {
+            report.problem(format!(
+                "confidence `{text}` is not one of high, medium, low"
+            ));
+            default
+        }),
+    }
+}
+
 fn require_text(field: &str, value: &str, report: &mut Reporter<'_>) {
     if value.trim().is_empty() {
         report.problem(format!("`{field}` is empty"));
@@ -158,6 +178,12 @@ fn compile_rule(
     require_text("description", &syntax.description, report);
     require_text("remediation", &syntax.remediation, report);
     let severity = parse_severity(&syntax.severity, report);
+    let default_confidence = if syntax.generic {
+        Confidence::Medium
+    } else {
+        Confidence::High
+    };
+    let confidence = parse_confidence(syntax.confidence.as_deref(), default_confidence, report);
 
     if syntax.keywords.is_empty() {
         report.problem("`keywords` is empty: at least one literal is needed for the prefilter");
@@ -255,6 +281,7 @@ fn compile_rule(
         id: syntax.id,
         name: syntax.name,
         severity,
+        confidence,
         description: syntax.description.trim().to_string(),
         remediation: syntax.remediation.trim().to_string(),
         keywords: if syntax.keywords_case_sensitive {
@@ -362,6 +389,7 @@ fn compile_file_rule(
     require_text("description", &syntax.description, report);
     require_text("remediation", &syntax.remediation, report);
     let severity = parse_severity(&syntax.severity, report);
+    let confidence = parse_confidence(syntax.confidence.as_deref(), Confidence::High, report);
     if syntax.paths.is_empty() {
         report.problem("`paths` is empty");
     }
@@ -386,6 +414,7 @@ fn compile_file_rule(
         id: syntax.id,
         name: syntax.name,
         severity,
+        confidence,
         description: syntax.description.trim().to_string(),
         remediation: syntax.remediation.trim().to_string(),
         paths,

@@ -18,6 +18,7 @@ use std::sync::OnceLock;
 use regex::bytes::Regex;
 use serde::Serialize;
 
+pub use crate::confidence::Confidence;
 pub use syntax::FileExample;
 
 include!(concat!(env!("OUT_DIR"), "/embedded_patterns.rs"));
@@ -89,6 +90,9 @@ pub struct Rule {
     pub name: String,
     /// How bad a leak is.
     pub severity: Severity,
+    /// How sure a match is to be a real credential, before the file's
+    /// context (a test or example file) lowers it.
+    pub confidence: Confidence,
     /// What was found and what an attacker can do with it.
     pub description: String,
     /// Where and how to rotate.
@@ -224,8 +228,12 @@ pub struct LazyRegex {
 pub struct CompiledRegex {
     /// The byte regex.
     pub regex: Regex,
-    /// Index of the `secret` capture group, if the rule has one.
-    pub secret_group: Option<usize>,
+    /// Indexes of the `secret` capture group and of its alternates
+    /// `secret2`, `secret3`... (a regex that finds the secret in two shapes,
+    /// quoted and unquoted, needs two groups: names cannot repeat). The
+    /// first that took part in a match is the secret; none means the whole
+    /// match is.
+    pub secret_groups: Vec<usize>,
     /// Index of the `name` capture group (the assigned-to identifier), if any.
     pub name_group: Option<usize>,
 }
@@ -249,9 +257,12 @@ impl LazyRegex {
         self.compiled
             .get_or_init(|| {
                 compile_regex(&self.pattern).map(|regex| CompiledRegex {
-                    secret_group: regex
+                    secret_groups: regex
                         .capture_names()
-                        .position(|name| name == Some("secret")),
+                        .enumerate()
+                        .filter(|(_, name)| name.is_some_and(is_secret_group_name))
+                        .map(|(index, _)| index)
+                        .collect(),
                     name_group: regex.capture_names().position(|name| name == Some("name")),
                     regex,
                 })
@@ -259,6 +270,12 @@ impl LazyRegex {
             .as_ref()
             .map_err(String::as_str)
     }
+}
+
+/// `secret`, or `secret` followed by digits: the groups that hold a secret.
+fn is_secret_group_name(name: &str) -> bool {
+    name.strip_prefix("secret")
+        .is_some_and(|rest| rest.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// A compiled sensitive-file rule.
@@ -270,6 +287,8 @@ pub struct FileRule {
     pub name: String,
     /// How bad a leak is.
     pub severity: Severity,
+    /// How sure a flagged file is to hold a real credential.
+    pub confidence: Confidence,
     /// What the file is and why it should not be in git.
     pub description: String,
     /// What to do about it.
@@ -472,6 +491,8 @@ pub struct RuleDoc {
     pub name: String,
     /// How bad a leak is.
     pub severity: Severity,
+    /// The rule's confidence before context (SARIF's `precision`).
+    pub confidence: Confidence,
     /// `true` for a sensitive-file rule, `false` for a secret rule.
     pub file: bool,
     /// What was found and what an attacker can do with it.
@@ -489,6 +510,7 @@ impl RuleSet {
             id: r.id.clone(),
             name: r.name.clone(),
             severity: r.severity,
+            confidence: r.confidence,
             file: false,
             description: r.description.clone(),
             remediation: r.remediation.clone(),
@@ -502,6 +524,7 @@ impl RuleSet {
                     id: r.id.clone(),
                     name: r.name.clone(),
                     severity: r.severity,
+                    confidence: r.confidence,
                     file: true,
                     description: r.description.clone(),
                     remediation: r.remediation.clone(),
@@ -594,6 +617,20 @@ impl RuleSet {
         } else {
             Err(RuleError { problems })
         }
+    }
+
+    /// The confidence of the secret or file rule with this id.
+    pub fn confidence(&self, id: &str) -> Option<Confidence> {
+        self.rules
+            .iter()
+            .find(|r| r.id == id)
+            .map(|r| r.confidence)
+            .or_else(|| {
+                self.file_rules
+                    .iter()
+                    .find(|r| r.id == id)
+                    .map(|r| r.confidence)
+            })
     }
 
     /// Looks up a secret rule by id.
@@ -743,6 +780,21 @@ mod tests {
             assert!(!rule.may_match_name("anything"), "{}", rule.id);
             assert!(rule.may_match_in_dir("keystore"), "{}", rule.id);
         }
+    }
+
+    #[test]
+    fn secret_groups_are_secret_and_its_numbered_alternates() {
+        assert!(is_secret_group_name("secret"));
+        assert!(is_secret_group_name("secret2"));
+        assert!(is_secret_group_name("secret10"));
+        assert!(!is_secret_group_name("secrets"));
+        assert!(!is_secret_group_name("secret_key"));
+        assert!(!is_secret_group_name("name"));
+        let regex = LazyRegex::new(
+            r#"(?x) k= (?: "(?P<secret>[a-z ]+)" | (?P<secret2>[a-z]+)$ )"#.to_string(),
+        );
+        let compiled = regex.get().unwrap();
+        assert_eq!(compiled.secret_groups, [1, 2]);
     }
 
     #[test]

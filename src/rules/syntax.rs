@@ -31,6 +31,8 @@ pub struct RuleSyntax {
     pub id: String,
     pub name: String,
     pub severity: String,
+    #[serde(default)]
+    pub confidence: Option<String>,
     pub description: String,
     pub remediation: String,
     pub keywords: Vec<String>,
@@ -89,6 +91,8 @@ pub struct FileRuleSyntax {
     pub id: String,
     pub name: String,
     pub severity: String,
+    #[serde(default)]
+    pub confidence: Option<String>,
     pub description: String,
     pub remediation: String,
     pub paths: Vec<String>,

@@ -61,6 +61,49 @@ pub enum FsError {
 /// The path that means "read standard input".
 pub const STDIN_PATH: &str = "-";
 
+/// Where each scanned root sits in its git work tree (the nearest parent
+/// with a `.git`), or at the top of its own tree when it is in none: what
+/// lets a file's context (test, example...) be read from its path inside the
+/// project (see [`crate::confidence::ContextRoots`]). A root that cannot be
+/// resolved is left out: its paths are read as they are shown.
+pub fn context_roots(paths: &[PathBuf]) -> crate::confidence::ContextRoots {
+    let mut prefixes = Vec::new();
+    for path in paths {
+        if path.as_os_str() == STDIN_PATH {
+            continue;
+        }
+        let dir = match path.parent() {
+            _ if path.is_dir() => path.as_path(),
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
+        let shown = display_path(dir);
+        let shown = if shown.is_empty() || shown == "." {
+            String::new()
+        } else {
+            format!("{}/", shown.trim_end_matches('/'))
+        };
+        let Ok(absolute) = dir.canonicalize() else {
+            continue;
+        };
+        let top = absolute
+            .ancestors()
+            .find(|a| a.join(".git").exists())
+            .unwrap_or(&absolute);
+        let inside = absolute
+            .strip_prefix(top)
+            .map(display_path)
+            .unwrap_or_default();
+        let inside = if inside.is_empty() {
+            inside
+        } else {
+            format!("{inside}/")
+        };
+        prefixes.push((shown, inside));
+    }
+    crate::confidence::ContextRoots::new(prefixes)
+}
+
 /// Walks `paths` in parallel and hands every file (or skip record) to `sink`,
 /// from several threads at once.
 pub fn walk(
