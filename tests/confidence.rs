@@ -123,7 +123,10 @@ fn min_confidence_high_lets_medium_findings_pass_and_the_config_can_set_it() {
     let (code, output) = run(secretgate().current_dir(tree.path()).args(["scan", "."]));
     assert_eq!(code, 2, "an unknown level is an error");
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("min_confidence"), "{stderr}");
+    assert!(
+        stderr.contains("line 2") && stderr.contains("expected one of `low`, `medium`, `high`"),
+        "{stderr}"
+    );
 }
 
 #[test]
