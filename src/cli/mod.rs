@@ -1,6 +1,7 @@
 //! Command-line interface: flags, and one short function per subcommand.
 //! Exit codes are decided in one place, [`ExitStatus`].
 
+mod event_range;
 mod history_cmd;
 mod install_cmd;
 mod policy;
@@ -450,9 +451,16 @@ pub struct HistoryArgs {
     /// PRE_COMMIT_LOCAL_BRANCH); with neither, an error.
     #[arg(long, conflicts_with_all = ["range", "since_commit", "all_objects"])]
     pub pre_push: bool,
+    /// In GitHub Actions: scan what the event that started the job adds,
+    /// from its payload (GITHUB_EVENT_NAME, GITHUB_EVENT_PATH): a pull
+    /// request's base..head, a push's before..after, for a new branch or a
+    /// force-push whose old tip is gone what the default branch does not
+    /// reach, nothing for a deletion, the whole history for other events.
+    #[arg(long, conflicts_with_all = ["range", "since_commit", "all_objects", "pre_push"])]
+    pub range_from_event: bool,
     /// Also audit the whole history of each submodule whose repository is
     /// here (checked out or in `.git/modules`); findings carry its path.
-    #[arg(long, conflicts_with_all = ["range", "since_commit", "pre_push"])]
+    #[arg(long, conflicts_with_all = ["range", "since_commit", "pre_push", "range_from_event"])]
     pub recurse_submodules: bool,
     /// Skip (and count) blobs larger than this many bytes; 0 scans everything.
     #[arg(long, value_name = "BYTES", default_value_t = 25 * 1024 * 1024)]
