@@ -2,7 +2,7 @@
 // Runs the prebuilt secretgate binary that npm installed for this machine.
 //
 // No install script: npm picks the matching `@secretgate/<platform>` package
-// among the optional dependencies by its os/cpu/libc fields, and this
+// among the optional dependencies by its os/cpu fields, and this
 // launcher only finds it and hands over stdin, stdout, stderr, the
 // arguments, signals sent to the launcher, and the exit status (or the
 // signal it died of). SECRETGATE_BINARY overrides the binary (for a local
@@ -12,28 +12,16 @@
 const { spawn } = require("child_process");
 const { constants } = require("os");
 
-/** The platform package name for this machine, or null when none is published. */
+/** The platform package name for this machine, or null when none is
+ * published. Linux binaries are static (musl): one package per CPU serves
+ * glibc and musl (Alpine) systems alike. */
 function platformPackage() {
   const { platform, arch } = process;
-  if (platform === "linux") {
-    if (arch !== "x64" && arch !== "arm64") return null;
-    return isMusl() ? null : `@secretgate/linux-${arch}-gnu`;
-  }
-  if (platform === "darwin" && (arch === "x64" || arch === "arm64")) {
-    return `@secretgate/darwin-${arch}`;
+  if ((platform === "linux" || platform === "darwin") && (arch === "x64" || arch === "arm64")) {
+    return `@secretgate/${platform}-${arch}`;
   }
   if (platform === "win32" && arch === "x64") return "@secretgate/win32-x64";
   return null;
-}
-
-/** True on a musl libc (Alpine): the -gnu binaries need glibc. */
-function isMusl() {
-  try {
-    const report = process.report && process.report.getReport();
-    return Boolean(report && report.header && !report.header.glibcVersionRuntime);
-  } catch (_) {
-    return false;
-  }
 }
 
 function fail(message) {
@@ -47,10 +35,8 @@ function binaryPath() {
   const pkg = platformPackage();
   if (!pkg) {
     fail(
-      `no prebuilt binary for ${process.platform}-${process.arch}` +
-        (process.platform === "linux" && isMusl() ? " (musl libc)" : "") +
-        ". Build it with `cargo install --locked secretgate` or use the container image, " +
-        "then point SECRETGATE_BINARY at it."
+      `no prebuilt binary for ${process.platform}-${process.arch}. Build it from source ` +
+        "(`cargo install --locked --path .` in a secretgate checkout), then point SECRETGATE_BINARY at it."
     );
   }
   const exe = process.platform === "win32" ? "secretgate.exe" : "secretgate";
