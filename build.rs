@@ -41,13 +41,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// Hook managers some integration tests drive (tests/hook_managers.rs): a
-/// test whose tool is not installed is compiled `#[ignore]`d, with the reason
-/// shown by `cargo test`, instead of passing without running. Detected when
-/// the build script runs (also after PATH changes); `.ci/run` installs them.
+/// Tools some integration tests drive (hook managers in
+/// tests/hook_managers.rs, node for the npm launcher in tests/npm_launcher.rs):
+/// a test whose tool is not installed is compiled `#[ignore]`d, with the
+/// reason shown by `cargo test`, instead of passing without running. Detected
+/// when the build script runs (also after PATH changes); `.ci/run` installs
+/// the hook managers.
 fn detect_test_tools() {
     println!("cargo::rerun-if-env-changed=PATH");
-    for (tool, cfg) in [("pre-commit", "have_pre_commit"), ("prek", "have_prek")] {
+    for (tool, cfg) in [
+        ("pre-commit", "have_pre_commit"),
+        ("prek", "have_prek"),
+        ("node", "have_node"),
+    ] {
         println!("cargo::rustc-check-cfg=cfg({cfg})");
         let works = std::process::Command::new(tool)
             .arg("--version")

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Builds every local artifact from ONE release binary and proves each works
 # with nothing compiled at install time:
-#   1. cargo build --profile dist (the only compile);
-#   2. the wheel (maturin, same profile and target dir: it packs that binary),
-#      the npm launcher and linux-x64 platform package (npm pack);
+#   1. cargo build --profile dist --target x86_64-unknown-linux-musl (the only
+#      compile): the static binary the release ships for Linux;
+#   2. the wheel (maturin, same profile, target and target dir: it packs that
+#      binary; tagged manylinux_2_17 and musllinux_1_2), the npm launcher and
+#      linux-x64 platform package (npm pack);
 #   3. each artifact carries the same binary (SHA-256 and --version equal);
 #   4. pip install of the wheel into a fresh venv: --version and a scan;
 #   5. npm i -D of the two tarballs into a fresh project with husky: a real
@@ -11,8 +13,12 @@
 #   6. the pre-commit framework (repo: local, language: python,
 #      additional_dependencies: [secretgate-bin==VERSION]) and prek with the same
 #      config: a commit adding a key is blocked. cargo and rustc are not on PATH
-#      for steps 4-6, so nothing can be compiled there.
-# Needs: cargo, python3, node/npm, network access to PyPI and npm for
+#      for steps 4-7, so nothing can be compiled there;
+#   7. `npx secretgate install` in a fresh npm project: git's own hook finds
+#      the binary from node_modules with no secretgate on PATH;
+#   8. the GitHub Action's shell steps against real clones (dist/action-check.sh).
+# Needs: cargo (rustup adds the musl target when missing), python3 with PyYAML,
+# node/npm, network access to PyPI and npm for
 # maturin, pre-commit, prek and husky. Not part of the default test run.
 #   bash dist/check.sh [WORKDIR]
 set -euo pipefail
@@ -27,9 +33,14 @@ fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
 version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)"
 git_user=(-c user.name=check -c user.email=check@secretgate.invalid)
 
-step "1. one release binary (cargo build --locked --profile dist)"
-cargo build --locked --profile dist
-binary="$root/target/dist/secretgate"
+target=x86_64-unknown-linux-musl
+step "1. one release binary (cargo build --locked --profile dist --target $target)"
+if command -v rustup >/dev/null && ! rustup target list --installed | grep -qx "$target"; then
+  rustup target add "$target"
+fi
+cargo build --locked --profile dist --target "$target"
+binary="$root/target/$target/dist/secretgate"
+file "$binary" | grep -q 'static' || fail "$binary is not static: $(file "$binary")"
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 want_sha="$(sha "$binary")"
 want_version="$("$binary" --version)"
@@ -39,23 +50,28 @@ step "2a. wheel (maturin, bindings = bin)"
 python3 -m venv "$work/build-venv"
 "$work/build-venv/bin/pip" install --quiet --disable-pip-version-check "maturin>=1.9,<2"
 rm -rf "$work/wheels"
-"$work/build-venv/bin/maturin" build --locked --profile dist --out "$work/wheels" 2>&1 | tail -n 3
+"$work/build-venv/bin/maturin" build --locked --profile dist --target "$target" \
+  --compatibility manylinux_2_17 musllinux_1_2 --out "$work/wheels" 2>&1 | tail -n 3
 wheel="$(ls "$work"/wheels/secretgate_bin-"$version"-*.whl)"
 echo "wheel: $wheel"
+case "$wheel" in
+  *manylinux_2_17_x86_64*musllinux_1_2_x86_64*|*musllinux_1_2_x86_64*manylinux_2_17_x86_64*) ;;
+  *) fail "the wheel is not tagged manylinux_2_17 and musllinux_1_2: $wheel" ;;
+esac
 [ "$want_sha" = "$(sha "$binary")" ] || fail "maturin rebuilt target/dist/secretgate"
 mkdir -p "$work/unzipped" && (cd "$work/unzipped" && python3 -m zipfile -e "$wheel" .)
 [ "$(sha "$work"/unzipped/secretgate_bin-"$version".data/scripts/secretgate)" = "$want_sha" ] \
   || fail "the wheel's binary differs from target/dist/secretgate"
 echo "the wheel carries the same binary"
 
-step "2b. npm packages (launcher + linux-x64-gnu)"
+step "2b. npm packages (launcher + linux-x64)"
 rm -rf "$work/npm" "$work/tarballs" && mkdir -p "$work/tarballs"
-node npm/build.mjs --out "$work/npm" --platform "x86_64-unknown-linux-gnu=$binary"
-for dir in "$work/npm/secretgate" "$work/npm/linux-x64-gnu"; do
+node npm/build.mjs --out "$work/npm" --platform "$target=$binary"
+for dir in "$work/npm/secretgate" "$work/npm/linux-x64"; do
   (cd "$work/tarballs" && npm pack --silent "$dir" >/dev/null)
 done
 ls -l "$work/tarballs"
-tar -xzf "$work/tarballs/secretgate-linux-x64-gnu-$version.tgz" -C "$work/tarballs" package/bin/secretgate
+tar -xzf "$work/tarballs/secretgate-linux-x64-$version.tgz" -C "$work/tarballs" package/bin/secretgate
 [ "$(sha "$work/tarballs/package/bin/secretgate")" = "$want_sha" ] \
   || fail "the npm platform package's binary differs"
 [ -x "$work/tarballs/package/bin/secretgate" ] || fail "npm pack lost the binary's exec bit"
@@ -104,7 +120,7 @@ step "5. npm i -D + husky: a real commit is blocked"
 new_repo "$work/husky"
 (cd "$work/husky" && npm init -y >/dev/null \
   && npm i -D --silent --no-audit --no-fund "$work/tarballs/secretgate-$version.tgz" \
-       "$work/tarballs/secretgate-linux-x64-gnu-$version.tgz" husky >/dev/null \
+       "$work/tarballs/secretgate-linux-x64-$version.tgz" husky >/dev/null \
   && npx husky init >/dev/null && printf 'npx secretgate staged\n' > .husky/pre-commit)
 got="$(cd "$work/husky" && env PATH="$pythondir:$nocompile_path" npx secretgate --version)"
 [ "$got" = "$want_version" ] || fail "npx secretgate --version: $got"
@@ -145,5 +161,21 @@ YAML
   tail -n 8 "$repo.commit.log"
   echo "$manager blocked the commit"
 done
+
+step "7. npx secretgate install: git's own hook, secretgate not on PATH"
+new_repo "$work/npx-install"
+(cd "$work/npx-install" && printf 'node_modules/\n' > .gitignore && npm init -y >/dev/null \
+  && npm i -D --silent --no-audit --no-fund "$work/tarballs/secretgate-$version.tgz" \
+       "$work/tarballs/secretgate-linux-x64-$version.tgz" >/dev/null \
+  && env PATH="$pythondir:$nocompile_path" npx secretgate install)
+git -C "$work/npx-install" add -A && env PATH="$nocompile_path" git "${git_user[@]}" -C "$work/npx-install" commit -q -m "clean" \
+  || fail "the installed hook blocked a clean commit"
+if commit_key "$work/npx-install" "$nocompile_path"; then fail "the installed hook let a key through"; fi
+grep -q 'anthropic-api-key' "$work/npx-install.commit.log" || fail "the hook's output lacks the rule: $(cat "$work/npx-install.commit.log")"
+grep -o "^installed=.*" "$work/npx-install/.git/hooks/pre-commit"
+echo "the hook runs node_modules' binary: a clean commit passes, a key is blocked"
+
+step "8. the GitHub Action's shell steps (dist/action-check.sh)"
+bash "$root/dist/action-check.sh" "$binary" "$work/action" | grep -E '^(==|exit-code)'
 
 step "all artifacts carry $want_version (sha256 $want_sha)"

@@ -74,12 +74,25 @@ fn installed_hook_blocks_the_commit_when_the_config_is_broken() {
 
 #[test]
 fn installed_hook_blocks_the_commit_when_secretgate_is_not_on_path() {
-    let repo = installed_repo();
+    let repo = Repo::new();
+    repo.write("README.md", "hello\n");
+    repo.commit("base");
+    // Installed by a binary that is gone by commit time.
+    let tools = Tree::new();
+    let installer = binary_copy(tools.path(), "secretgate");
+    let output = std::process::Command::new(&installer)
+        .current_dir(repo.path())
+        .arg("install")
+        .output()
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert!(output.status.success(), "{output:?}");
+    drop(tools);
     // git and sh, but no secretgate.
     let git_dir = Path::new("/usr/local/bin:/usr/bin:/bin");
     let (committed, stderr) = try_commit(&repo, &[("PATH", git_dir.to_str().unwrap_or(""))]);
     assert!(!committed, "a commit went through unchecked");
     assert!(stderr.contains("'secretgate' was not found"), "{stderr}");
+    assert!(stderr.contains(&*installer.to_string_lossy()), "{stderr}");
 }
 
 #[cfg(unix)]

@@ -159,3 +159,72 @@ fn core_hooks_path_and_linked_worktrees_are_respected() {
         "commit in the linked worktree went through"
     );
 }
+
+/// `git commit` in `repo` of a staged file holding `content`, with only
+/// git's and sh's directories on PATH and no SECRETGATE: the hook must find
+/// secretgate itself. Returns (committed?, stderr).
+fn commit_without_path(repo: &Repo, name: &str, content: &str) -> (bool, String) {
+    repo.write(name, content);
+    repo.git(&["add", name]);
+    let output = git_command(repo.path(), DATE)
+        .env_remove("CI")
+        .env_remove("SECRETGATE")
+        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+        .args(["commit", "-q", "-m", name])
+        .output()
+        .unwrap_or_else(|err| panic!("{err}"));
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[cfg(unix)]
+#[test]
+fn the_hook_runs_the_binary_that_installed_it_then_node_modules_then_fails_closed() {
+    let repo = Repo::new();
+    repo.write(".gitignore", "node_modules/\n");
+    repo.commit("base");
+    // As `npx secretgate install` runs it: a binary that is not on PATH.
+    let tools = Tree::new();
+    let installer = binary_copy(tools.path(), "pkg/bin/secretgate");
+    let output = std::process::Command::new(&installer)
+        .current_dir(repo.path())
+        .args(["install", "--hook", "all"])
+        .output()
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert!(output.status.success(), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(&*installer.to_string_lossy()), "{stderr}");
+
+    let (committed, stderr) = commit_without_path(&repo, "a.txt", "clean\n");
+    assert!(committed, "the hook did not find its binary: {stderr}");
+    let key = format!("KEY = '{}'\n", anthropic_key(1507));
+    let (committed, stderr) = commit_without_path(&repo, "leak.py", &key);
+    assert!(!committed, "a key went through");
+    assert!(stderr.contains("anthropic-api-key"), "{stderr}");
+    repo.git(&["reset", "-q"]);
+    std::fs::remove_file(repo.path().join("leak.py")).unwrap_or_else(|err| panic!("{err}"));
+
+    // The installing binary is gone: the repository's node_modules/.bin.
+    std::fs::remove_file(&installer).unwrap_or_else(|err| panic!("{err}"));
+    binary_copy(repo.path(), "node_modules/.bin/secretgate");
+    let (committed, stderr) = commit_without_path(&repo, "b.txt", "clean\n");
+    assert!(
+        committed,
+        "the hook did not find node_modules/.bin: {stderr}"
+    );
+    let (committed, stderr) = commit_without_path(&repo, "leak.py", &key);
+    assert!(!committed, "a key went through");
+    assert!(stderr.contains("anthropic-api-key"), "{stderr}");
+    repo.git(&["reset", "-q"]);
+
+    // Neither: blocked, saying where it looked and what to do.
+    std::fs::remove_dir_all(repo.path().join("node_modules")).unwrap_or_else(|err| panic!("{err}"));
+    let (committed, stderr) = commit_without_path(&repo, "c.txt", "clean\n");
+    assert!(!committed, "a commit went through unchecked");
+    assert!(stderr.contains("'secretgate' was not found"), "{stderr}");
+    assert!(stderr.contains(&*installer.to_string_lossy()), "{stderr}");
+    assert!(stderr.contains("node_modules/.bin/secretgate"), "{stderr}");
+    assert!(stderr.contains("--no-verify"), "{stderr}");
+}

@@ -37,6 +37,24 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
                 None => return Ok(ExitStatus::Clean),
             }
         }
+        _ if args.range_from_event => {
+            use super::event_range::EventScope;
+            let scope = super::event_range::from_env(&repo.to_thread_local())?;
+            let (range, why) = match scope {
+                EventScope::Range(range, why) => (Some(range), why),
+                EventScope::Whole(why) => (None, why),
+                EventScope::Nothing(why) => {
+                    if !args.quiet {
+                        eprintln!("secretgate: {}", crate::redact::printable(&why));
+                    }
+                    return Ok(ExitStatus::Clean);
+                }
+            };
+            if !args.quiet {
+                eprintln!("secretgate: {}", crate::redact::printable(&why));
+            }
+            range
+        }
         (Some(range), _) => Some(RevRange::parse(range)?),
         (None, Some(commit)) => Some(RevRange {
             exclude: vec![commit.clone()],

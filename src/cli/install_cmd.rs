@@ -16,6 +16,37 @@ const CHAINED_SUFFIX: &str = ".secretgate-chained";
 const PRE_COMMIT: &str = include_str!("../../hooks/pre-commit");
 const PRE_PUSH: &str = include_str!("../../hooks/pre-push");
 
+/// The hooks' line that names the binary which installed them: empty as
+/// shipped, filled in by [`with_installer`].
+const INSTALLED_LINE: &str = "installed=''";
+
+/// `hook` with [`INSTALLED_LINE`] naming `binary`, so the hook runs the
+/// secretgate that installed it even where that is not on PATH (npx runs
+/// the binary from node_modules, a venv's is on PATH only while active).
+/// The path is single-quoted for `sh`; on Windows it is written with `/`,
+/// which git's `sh` reads.
+fn with_installer(hook: &str, binary: &str) -> String {
+    let binary = if cfg!(windows) {
+        binary.replace('\\', "/")
+    } else {
+        binary.to_string()
+    };
+    let quoted = format!("installed='{}'", binary.replace('\'', r"'\''"));
+    hook.replacen(INSTALLED_LINE, &quoted, 1)
+}
+
+/// The absolute path of the running binary, when it has one `sh` can be
+/// given (valid UTF-8); `None` leaves the hook to find secretgate on PATH.
+/// Not canonicalized: a package manager's stable link outlives the
+/// versioned file it points at.
+fn this_binary() -> Option<String> {
+    let path = std::env::current_exe().ok()?;
+    if !path.is_absolute() {
+        return None;
+    }
+    path.to_str().map(str::to_string)
+}
+
 fn hooks_for(choice: HookChoice) -> Vec<(&'static str, &'static str)> {
     match choice {
         HookChoice::PreCommit => vec![("pre-commit", PRE_COMMIT)],
@@ -69,7 +100,17 @@ fn chained_path(path: &Path) -> PathBuf {
 /// Installs the chosen hooks.
 pub fn install(args: &InstallArgs) -> anyhow::Result<ExitStatus> {
     let dir = hooks_dir(&args.repo)?;
+    let binary = this_binary();
+    if binary.is_none() {
+        eprintln!(
+            "secretgate: cannot name this binary's path in the hook; it will run `secretgate` from PATH"
+        );
+    }
     for (name, content) in hooks_for(args.hook) {
+        let content = match &binary {
+            Some(binary) => with_installer(content, binary),
+            None => content.to_string(),
+        };
         let path = dir.join(name);
         let exists = path.exists();
         let was_ours = exists && is_ours(&path);
@@ -97,9 +138,12 @@ pub fn install(args: &InstallArgs) -> anyhow::Result<ExitStatus> {
                 chained.display()
             );
         }
-        write_executable(&path, content)?;
+        write_executable(&path, &content)?;
         let verb = if was_ours { "updated" } else { "installed" };
-        eprintln!("secretgate: {verb} {}", path.display());
+        match &binary {
+            Some(binary) => eprintln!("secretgate: {verb} {} (runs {binary})", path.display()),
+            None => eprintln!("secretgate: {verb} {}", path.display()),
+        }
     }
     Ok(ExitStatus::Clean)
 }
@@ -132,4 +176,22 @@ pub fn uninstall(args: &UninstallArgs) -> anyhow::Result<ExitStatus> {
         }
     }
     Ok(ExitStatus::Clean)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_hook_has_the_line_install_fills_in() {
+        for (name, hook) in hooks_for(HookChoice::All) {
+            assert_eq!(hook.matches(INSTALLED_LINE).count(), 1, "{name}");
+        }
+    }
+
+    #[test]
+    fn the_installer_path_is_quoted_for_sh() {
+        let hook = with_installer("a\ninstalled=''\nb\n", "/opt/it's here/secretgate");
+        assert_eq!(hook, "a\ninstalled='/opt/it'\\''s here/secretgate'\nb\n");
+    }
 }

@@ -1,6 +1,7 @@
 //! Command-line interface: flags, and one short function per subcommand.
 //! Exit codes are decided in one place, [`ExitStatus`].
 
+mod event_range;
 mod history_cmd;
 mod install_cmd;
 mod policy;
@@ -108,7 +109,8 @@ impl RuleArgs {
     pub fn engine(&self, policy: &Policy) -> anyhow::Result<(crate::engine::Engine, usize)> {
         let rules = self.load_with(policy)?;
         let count = rules.rules.len() + rules.file_rules.len();
-        Ok((crate::engine::Engine::new(rules)?, count))
+        let engine = crate::engine::Engine::new(rules)?.with_inline_allow(!policy.no_inline_allow);
+        Ok((engine, count))
     }
 
     /// Loads the chosen rules.
@@ -189,10 +191,16 @@ pub struct AllowArgs {
     /// root of what is scanned).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Ignore the scanned repository's own `.secretgate.toml` (for CI on
-    /// untrusted changes: a pull request could otherwise turn rules off).
+    /// Ignore the scanned repository's own `.secretgate.toml` and
+    /// `.secretgateignore` (for CI on untrusted changes: a pull request could
+    /// otherwise turn rules off or accept its own key). `--ignore-file` still
+    /// reads the file it names.
     #[arg(long, conflicts_with = "config")]
     pub no_repo_config: bool,
+    /// Report findings on lines with a `secretgate:allow` comment like any
+    /// other (for CI on untrusted changes: their author wrote the comment too).
+    #[arg(long)]
+    pub no_inline_allow: bool,
     /// Fail on findings of at least this confidence (default: medium, or
     /// `[gate] min_confidence` in .secretgate.toml). Findings below it are
     /// still reported, marked, and do not fail.
@@ -213,12 +221,14 @@ pub struct Policy {
     pub paths: policy::PathBase,
     /// The gate's confidence threshold: the flag, else the config, else medium.
     pub threshold: crate::confidence::Threshold,
+    /// `--no-inline-allow`: `secretgate:allow` comments accept nothing.
+    pub no_inline_allow: bool,
 }
 
 impl AllowArgs {
     /// Loads the config (`--config`, or `root/.secretgate.toml` unless
     /// `--no-repo-config`), the ignore file (`--ignore-file`, or
-    /// `root/.secretgateignore`) and the baseline (`--baseline`, or the
+    /// `root/.secretgateignore` unless `--no-repo-config`) and the baseline (`--baseline`, or the
     /// config's); `root` is the repository's top level (see `cli::policy`).
     /// What the repository itself names is read under
     /// [`crate::confined::Trust::Repository`]: regular files inside `root`
@@ -238,9 +248,10 @@ impl AllowArgs {
                 None => None,
             },
         };
-        let ignore = match &self.ignore_file {
-            Some(path) => Some((path.clone(), Trust::User)),
-            None => match existing(crate::allow::IGNORE_FILE_NAME) {
+        let ignore = match (&self.ignore_file, self.no_repo_config) {
+            (Some(path), _) => Some((path.clone(), Trust::User)),
+            (None, true) => None,
+            (None, false) => match existing(crate::allow::IGNORE_FILE_NAME) {
                 Some(path) => Some((path, repository()?)),
                 None => None,
             },
@@ -264,6 +275,7 @@ impl AllowArgs {
             allow,
             paths: policy::PathBase::default(),
             threshold,
+            no_inline_allow: self.no_inline_allow,
         })
     }
 
@@ -439,9 +451,16 @@ pub struct HistoryArgs {
     /// PRE_COMMIT_LOCAL_BRANCH); with neither, an error.
     #[arg(long, conflicts_with_all = ["range", "since_commit", "all_objects"])]
     pub pre_push: bool,
+    /// In GitHub Actions: scan what the event that started the job adds,
+    /// from its payload (GITHUB_EVENT_NAME, GITHUB_EVENT_PATH): a pull
+    /// request's base..head, a push's before..after, for a new branch or a
+    /// force-push whose old tip is gone what the default branch does not
+    /// reach, nothing for a deletion, the whole history for other events.
+    #[arg(long, conflicts_with_all = ["range", "since_commit", "all_objects", "pre_push"])]
+    pub range_from_event: bool,
     /// Also audit the whole history of each submodule whose repository is
     /// here (checked out or in `.git/modules`); findings carry its path.
-    #[arg(long, conflicts_with_all = ["range", "since_commit", "pre_push"])]
+    #[arg(long, conflicts_with_all = ["range", "since_commit", "pre_push", "range_from_event"])]
     pub recurse_submodules: bool,
     /// Skip (and count) blobs larger than this many bytes; 0 scans everything.
     #[arg(long, value_name = "BYTES", default_value_t = 25 * 1024 * 1024)]

@@ -133,6 +133,9 @@ pub struct Engine {
     keywords: [KeywordSet; 2],
     /// Secrets dropped only because of a config, for the summary.
     dropped: std::sync::Mutex<DropLog>,
+    /// Whether an inline [`INLINE_ALLOW_MARKER`] accepts a match; off for
+    /// untrusted changes, whose author could add a key with a marker.
+    inline_allow: bool,
 }
 
 /// What a config made the engine drop: distinct secrets, each kept as a
@@ -232,7 +235,16 @@ impl Engine {
             rules,
             keywords,
             dropped: std::sync::Mutex::default(),
+            inline_allow: true,
         })
+    }
+
+    /// This engine with inline allow markers honoured or not: off
+    /// (`--no-inline-allow`), a match on a marked line is reported like any
+    /// other, since whoever wrote the change also wrote the marker.
+    pub fn with_inline_allow(mut self, honoured: bool) -> Engine {
+        self.inline_allow = honoured;
+        self
     }
 
     /// The rules this engine runs.
@@ -366,7 +378,9 @@ impl Engine {
             }
         }
         resolve_overlaps(&mut matches, &self.rules.rules);
-        mark_allowed(text, &mut matches);
+        if self.inline_allow {
+            mark_allowed(text, &mut matches);
+        }
         Scan {
             matches,
             reusable: Reusable {

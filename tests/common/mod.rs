@@ -71,6 +71,18 @@ impl Tree {
     }
 }
 
+/// A copy of the binary under test at `dir/name`, executable: for hooks
+/// that must find the secretgate that installed them once it is gone.
+pub fn binary_copy(dir: &Path, name: &str) -> PathBuf {
+    let copy = dir.join(name);
+    if let Some(parent) = copy.parent() {
+        std::fs::create_dir_all(parent).unwrap_or_else(|err| panic!("mkdir: {err}"));
+    }
+    std::fs::copy(assert_cmd::cargo::cargo_bin("secretgate"), &copy)
+        .unwrap_or_else(|err| panic!("copy the binary: {err}"));
+    copy
+}
+
 /// Parses a JSON report from a command's stdout.
 pub fn json_report(output: &Output) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).unwrap_or_else(|err| {

@@ -2,36 +2,26 @@
 // Runs the prebuilt secretgate binary that npm installed for this machine.
 //
 // No install script: npm picks the matching `@secretgate/<platform>` package
-// among the optional dependencies by its os/cpu/libc fields, and this
-// launcher only finds it and hands over stdin, stdout, stderr, the arguments
-// and the exit status. SECRETGATE_BINARY overrides the binary (for a local
+// among the optional dependencies by its os/cpu fields, and this
+// launcher only finds it and hands over stdin, stdout, stderr, the
+// arguments, signals sent to the launcher, and the exit status (or the
+// signal it died of). SECRETGATE_BINARY overrides the binary (for a local
 // build, or a platform without a prebuilt package).
 "use strict";
 
-const { spawnSync } = require("child_process");
+const { spawn } = require("child_process");
+const { constants } = require("os");
 
-/** The platform package name for this machine, or null when none is published. */
+/** The platform package name for this machine, or null when none is
+ * published. Linux binaries are static (musl): one package per CPU serves
+ * glibc and musl (Alpine) systems alike. */
 function platformPackage() {
   const { platform, arch } = process;
-  if (platform === "linux") {
-    if (arch !== "x64" && arch !== "arm64") return null;
-    return isMusl() ? null : `@secretgate/linux-${arch}-gnu`;
-  }
-  if (platform === "darwin" && (arch === "x64" || arch === "arm64")) {
-    return `@secretgate/darwin-${arch}`;
+  if ((platform === "linux" || platform === "darwin") && (arch === "x64" || arch === "arm64")) {
+    return `@secretgate/${platform}-${arch}`;
   }
   if (platform === "win32" && arch === "x64") return "@secretgate/win32-x64";
   return null;
-}
-
-/** True on a musl libc (Alpine): the -gnu binaries need glibc. */
-function isMusl() {
-  try {
-    const report = process.report && process.report.getReport();
-    return Boolean(report && report.header && !report.header.glibcVersionRuntime);
-  } catch (_) {
-    return false;
-  }
 }
 
 function fail(message) {
@@ -45,10 +35,8 @@ function binaryPath() {
   const pkg = platformPackage();
   if (!pkg) {
     fail(
-      `no prebuilt binary for ${process.platform}-${process.arch}` +
-        (process.platform === "linux" && isMusl() ? " (musl libc)" : "") +
-        ". Build it with `cargo install --locked secretgate` or use the container image, " +
-        "then point SECRETGATE_BINARY at it."
+      `no prebuilt binary for ${process.platform}-${process.arch}. Build it from source ` +
+        "(`cargo install --locked --path .` in a secretgate checkout), then point SECRETGATE_BINARY at it."
     );
   }
   const exe = process.platform === "win32" ? "secretgate.exe" : "secretgate";
@@ -64,13 +52,45 @@ function binaryPath() {
   return null;
 }
 
+/** Signals passed on to secretgate, so stopping the launcher (a CI job's
+ * timeout, a hook manager, `kill`) stops secretgate too instead of leaving it
+ * running without a parent. */
+const FORWARDED = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"];
+
 const binary = binaryPath();
-const result = spawnSync(binary, process.argv.slice(2), { stdio: "inherit", windowsHide: true });
-if (result.error) {
-  fail(`cannot run ${binary}: ${result.error.message}`);
-}
-if (result.signal) {
-  // Die of the same signal, so a shell or hook manager sees what happened.
-  process.kill(process.pid, result.signal);
-}
-process.exit(result.status === null ? 2 : result.status);
+// Listening before the spawn: a signal that comes while it runs is handled
+// once `child` exists (handlers run from the event loop, after this tick).
+let child = null;
+const forwarders = FORWARDED.map((signal) => {
+  const forward = () => {
+    try {
+      if (child) child.kill(signal);
+    } catch (_) {
+      // Already gone: its exit ends the launcher.
+    }
+  };
+  try {
+    process.on(signal, forward);
+  } catch (_) {
+    // A signal this platform cannot listen for (Windows).
+  }
+  return [signal, forward];
+});
+child = spawn(binary, process.argv.slice(2), { stdio: "inherit", windowsHide: true });
+child.on("error", (error) => fail(`cannot run ${binary}: ${error.message}`));
+child.on("exit", (code, signal) => {
+  for (const [name, forward] of forwarders) process.removeListener(name, forward);
+  if (signal) {
+    // Die of the same signal, so a shell or hook manager sees what happened;
+    // where that cannot be done, the shell's convention: 128 + its number.
+    const number = constants.signals[signal] || 0;
+    try {
+      process.kill(process.pid, signal);
+    } catch (_) {
+      // Fall through to the exit status.
+    }
+    setTimeout(() => process.exit(128 + number), 1000);
+    return;
+  }
+  process.exit(code === null ? 2 : code);
+});
