@@ -416,6 +416,7 @@ mod tests {
             secret: Some(secret.into()),
             matched: Some(matched.into()),
             path: "p".into(),
+            inner_path: Vec::new(),
             line: Some(1),
             column: Some(1),
             end_line: Some(1),
