@@ -165,14 +165,31 @@ static DATA_URL: LazyLock<Option<Regex>> = LazyLock::new(|| {
 /// span is decoded once.
 pub fn container_values(blob: &[u8]) -> Vec<DecodedValue> {
     let mut values = kubernetes_secret_values(blob);
-    let hinted = CONTAINER_HINTS
-        .as_ref()
-        .is_some_and(|hints| hints.is_match(blob));
-    if !hinted {
+    let Some(hints) = CONTAINER_HINTS.as_ref() else {
         return values;
+    };
+    // Only the lines holding a hint are read by the regexes: a name and its
+    // value, or a whole `data:` URL, sit on one line.
+    let mut last_line = None;
+    for hit in hints.find_iter(blob) {
+        let start = memchr::memrchr(b'\n', &blob[..hit.start()]).map_or(0, |i| i + 1);
+        if last_line == Some(start) {
+            continue;
+        }
+        last_line = Some(start);
+        let end = memchr::memchr(b'\n', &blob[hit.end()..]).map_or(blob.len(), |i| hit.end() + i);
+        line_containers(blob, start..end, &mut values);
     }
+    values
+}
+
+/// The containers of [`NAMED_VALUE`] and [`DATA_URL`] on the line
+/// `line` of `blob`, added to `values` unless their span is there already.
+fn line_containers(blob: &[u8], line: Range<usize>, values: &mut Vec<DecodedValue>) {
+    let text = &blob[line.clone()];
     let mut add = |name: &[u8], value: regex::bytes::Match<'_>| {
-        if values.iter().any(|v| v.span == value.range()) {
+        let span = line.start + value.start()..line.start + value.end();
+        if values.iter().any(|v| v.span == span) {
             return;
         }
         let Some(decoded) = base64_decode(value.as_bytes()) else {
@@ -186,26 +203,22 @@ pub fn container_values(blob: &[u8]) -> Vec<DecodedValue> {
             text.extend_from_slice(b": ");
         }
         text.extend_from_slice(decoded.trim_ascii_end());
-        values.push(DecodedValue {
-            span: value.range(),
-            text,
-        });
+        values.push(DecodedValue { span, text });
     };
     if let Some(named) = NAMED_VALUE.as_ref() {
-        for caps in named.captures_iter(blob) {
+        for caps in named.captures_iter(text) {
             if let (Some(name), Some(value)) = (caps.get(1), caps.get(2)) {
                 add(name.as_bytes(), value);
             }
         }
     }
     if let Some(url) = DATA_URL.as_ref() {
-        for caps in url.captures_iter(blob) {
+        for caps in url.captures_iter(text) {
             if let Some(value) = caps.get(1) {
                 add(b"", value);
             }
         }
     }
-    values
 }
 
 #[cfg(test)]
