@@ -134,6 +134,38 @@ pub fn expand(
     walk.container(kind, file_name(name), data, 1);
 }
 
+/// Hands the content of every file inside `data`, if it is an archive, to
+/// `found`, for a search that needs no names (`verify`); returns what could
+/// not be read, with why, each named by its path inside.
+pub fn each_entry(
+    data: &[u8],
+    limits: &Limits,
+    run: &RunBudget,
+    found: &mut dyn FnMut(&[u8]),
+) -> Vec<(String, SkipReason, String)> {
+    struct Each<'f> {
+        found: &'f mut dyn FnMut(&[u8]),
+        skipped: Vec<(String, SkipReason, String)>,
+    }
+    impl Visitor for Each<'_> {
+        fn entry(&mut self, _inner: &[String], data: &[u8]) {
+            (self.found)(data);
+        }
+        fn skipped(&mut self, inner: &[String], reason: SkipReason, detail: String) {
+            self.skipped.push((inner.join("!"), reason, detail));
+        }
+    }
+    let Some(kind) = sniff(data).filter(|_| limits.max_depth > 0) else {
+        return Vec::new();
+    };
+    let mut each = Each {
+        found,
+        skipped: Vec::new(),
+    };
+    expand("", data, kind, limits, run, &mut each);
+    each.skipped
+}
+
 /// The last component of a `/`-separated path.
 fn file_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
