@@ -19,10 +19,15 @@ fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated);
     for (name, data) in files {
-        writer.start_file(*name, options).unwrap();
-        writer.write_all(data).unwrap();
+        writer
+            .start_file(*name, options)
+            .unwrap_or_else(|err| panic!("{err}"));
+        writer.write_all(data).unwrap_or_else(|err| panic!("{err}"));
     }
-    writer.finish().unwrap().into_inner()
+    writer
+        .finish()
+        .unwrap_or_else(|err| panic!("{err}"))
+        .into_inner()
 }
 
 fn tar_gz_of(files: &[(&str, &[u8])]) -> Vec<u8> {
@@ -32,15 +37,19 @@ fn tar_gz_of(files: &[(&str, &[u8])]) -> Vec<u8> {
         header.set_size(data.len() as u64);
         header.set_mode(0o644);
         header.set_cksum();
-        builder.append_data(&mut header, name, *data).unwrap();
+        builder
+            .append_data(&mut header, name, *data)
+            .unwrap_or_else(|err| panic!("{err}"));
     }
-    gzip(&builder.into_inner().unwrap())
+    gzip(&builder.into_inner().unwrap_or_else(|err| panic!("{err}")))
 }
 
 fn gzip(data: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    encoder.write_all(data).unwrap();
-    encoder.finish().unwrap()
+    encoder
+        .write_all(data)
+        .unwrap_or_else(|err| panic!("{err}"));
+    encoder.finish().unwrap_or_else(|err| panic!("{err}"))
 }
 
 /// Runs `secretgate ARGS --format json` in `dir`: (exit code, report).
