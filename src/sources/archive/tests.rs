@@ -246,3 +246,23 @@ fn entry_names_are_only_names() {
     let got = open("evil.zip", &zip, &Limits::default());
     assert_eq!(names(&got), ["../../escape.env", "/abs/path"]);
 }
+
+#[test]
+fn entries_in_methods_not_read_here_are_counted_as_unsupported() {
+    let mut writer = ::zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let stored = ::zip::write::SimpleFileOptions::default()
+        .compression_method(::zip::CompressionMethod::Stored);
+    writer.start_file("a.txt", stored).unwrap();
+    writer.write_all(b"hello").unwrap();
+    let mut data = writer.finish().unwrap().into_inner();
+    // Say LZMA (14) in the local header and in the central directory.
+    data[8] = 14;
+    let central = data.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
+    data[central + 10] = 14;
+    let got = open("lzma.zip", &data, &Limits::default());
+    assert!(got.entries.is_empty());
+    assert_eq!(
+        got.skips,
+        [("a.txt".to_string(), SkipReason::UnsupportedArchiveEntry)]
+    );
+}
