@@ -401,3 +401,23 @@ fn verify_finds_a_secret_still_inside_an_archive() -> TestResult {
     );
     Ok(())
 }
+
+#[test]
+fn a_changed_archive_adds_only_what_the_committed_one_did_not_hold() {
+    let repo = Repo::new();
+    let (old, new) = (anthropic_key(1609), anthropic_key(1610));
+    repo.write("conf.zip", zip_of(&[("a.cfg", env_line(&old).as_bytes())]));
+    repo.commit("config");
+    repo.write(
+        "conf.zip",
+        zip_of(&[
+            ("a.cfg", env_line(&old).as_bytes()),
+            ("b.cfg", env_line(&new).as_bytes()),
+        ]),
+    );
+    repo.git(&["add", "conf.zip"]);
+    let (code, report) = run(repo.path(), &["staged"]);
+    assert_eq!(code, 1, "{report:#}");
+    assert!(findings_of(&report, &old).is_empty(), "{report:#}");
+    assert_eq!(inner_path(only_finding(&report, &new)), ["b.cfg"]);
+}
