@@ -319,10 +319,11 @@ fn message(raw: &Finding, shown: &Finding) -> String {
         }
         _ => format!(
             "{}: {} should not be in version control",
-            raw.name, shown.path
+            raw.name,
+            shown.shown_path()
         ),
     };
-    if !raw.inner_path.is_empty() {
+    if raw.kind == FindingKind::Secret && !raw.inner_path.is_empty() {
         text.push_str(&format!(" inside {}", shown.shown_path()));
         if let Some(line) = raw.line {
             text.push_str(&format!(" (line {line})"));
