@@ -189,25 +189,6 @@ impl<'e> Collector<'e> {
     /// ([`crate::finding::OtherPaths::InHead`]) for the policy to judge.
     pub fn accept_staged(&self, change: StagedChange) {
         let (mut findings, stats) = self.scan_blob(&change.blob);
-        // Inside an archive, what the commit adds is what the archive in
-        // HEAD did not hold; lines of the archive itself mean nothing.
-        let (inside, mut findings): (Vec<Finding>, Vec<Finding>) =
-            findings.drain(..).partition(|f| !f.inner_path.is_empty());
-        let inside = match &change.previous {
-            Some(old) if !inside.is_empty() => {
-                let (held, _) = self.scan_blob(&Blob {
-                    path: change.blob.path.clone(),
-                    data: old.clone(),
-                });
-                let key = |f: &Finding| (f.rule.clone(), f.secret.clone(), f.inner_path.clone());
-                let held: std::collections::HashSet<_> = held.iter().map(key).collect();
-                inside
-                    .into_iter()
-                    .filter(|f| !held.contains(&key(f)))
-                    .collect()
-            }
-            _ => inside,
-        };
         if !change.held_in_head.is_empty() {
             let file_rules = &self.engine.rules().file_rules;
             for finding in &mut findings {
@@ -226,6 +207,25 @@ impl<'e> Collector<'e> {
                 finding.other_paths = crate::finding::OtherPaths::InHead(held);
             }
         }
+        // Inside an archive, what the commit adds is what the archive in
+        // HEAD did not hold; lines of the archive itself mean nothing.
+        let (inside, findings): (Vec<Finding>, Vec<Finding>) =
+            findings.drain(..).partition(|f| !f.inner_path.is_empty());
+        let inside = match &change.previous {
+            Some(old) if !inside.is_empty() => {
+                let (held, _) = self.scan_blob(&Blob {
+                    path: change.blob.path.clone(),
+                    data: old.clone(),
+                });
+                let key = |f: &Finding| (f.rule.clone(), f.secret.clone(), f.inner_path.clone());
+                let held: std::collections::HashSet<_> = held.iter().map(key).collect();
+                inside
+                    .into_iter()
+                    .filter(|f| !held.contains(&key(f)))
+                    .collect()
+            }
+            _ => inside,
+        };
         let added = match &change.previous {
             None => AddedLines::All,
             // Most staged files have no finding: diff only those that do.
