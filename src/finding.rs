@@ -45,8 +45,15 @@ pub struct Finding {
     /// The whole matched text; `null` for file findings.
     #[serde(rename = "match")]
     pub matched: Option<String>,
-    /// The path of the file (or blob path in history).
+    /// The path of the file (or blob path in history); for a secret inside
+    /// an archive, the archive's path.
     pub path: String,
+    /// For a finding inside an archive: its path inside, one element per
+    /// nested archive (`["inner.zip", "config/.env"]`); lines and columns
+    /// are those of the innermost file. Empty (and absent from JSON)
+    /// otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub inner_path: Vec<String>,
     /// 1-based line of the secret's first byte; `null` for file findings.
     pub line: Option<usize>,
     /// 1-based byte column of the secret's first byte.
@@ -85,6 +92,30 @@ pub struct Finding {
     /// the confidence can be judged again from another path.
     #[serde(skip)]
     pub doc_comment: bool,
+}
+
+impl Finding {
+    /// Where the finding is, as people read it: the path, then each path
+    /// inside an archive after a `!` (`backup.zip!config/.env`).
+    pub fn shown_path(&self) -> std::borrow::Cow<'_, str> {
+        if self.inner_path.is_empty() {
+            std::borrow::Cow::Borrowed(&self.path)
+        } else {
+            std::borrow::Cow::Owned(format!("{}!{}", self.path, self.inner_path.join("!")))
+        }
+    }
+
+    /// The path its confidence is judged from when its file is at `path`:
+    /// an archive reads as a directory, so `tests/data.zip` holding
+    /// `config/.env` is judged as `tests/data.zip/config/.env`.
+    pub fn context_path(&self, path: &str) -> String {
+        let mut joined = path.to_string();
+        for part in &self.inner_path {
+            joined.push('/');
+            joined.push_str(part);
+        }
+        joined
+    }
 }
 
 /// Where else the content of a finding is: a path rule (an allowed path, a
@@ -238,6 +269,7 @@ pub fn from_matches(rules: &[Rule], path: &str, text: &[u8], matches: &[Match]) 
                 secret: Some(String::from_utf8_lossy(&m.secret).into_owned()),
                 matched: Some(String::from_utf8_lossy(&text[m.span.clone()]).into_owned()),
                 path: path.to_string(),
+                inner_path: Vec::new(),
                 line: Some(start.line),
                 column: Some(start.column),
                 end_line: Some(last.line),
@@ -304,6 +336,7 @@ pub fn file_finding(rule: &FileRule, path: &str) -> Finding {
         secret: None,
         matched: None,
         path: path.to_string(),
+        inner_path: Vec::new(),
         line: None,
         column: None,
         end_line: None,

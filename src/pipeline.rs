@@ -11,12 +11,14 @@ use crate::engine::Engine;
 use crate::engine::delta::{Copy, Reuse};
 use crate::engine::text::{Prepared, prepare};
 use crate::finding::{self, Finding, FindingKind, GitProvenance};
-use crate::sources::git::{Derived, History, HistoryStats, Origin, OriginKind};
+use crate::sources::git::{Derived, HistoryStats, Origin, OriginKind};
 use crate::sources::staged::{AddedLines, StagedChange, added_lines};
 use crate::sources::{Blob, BlobRef, GitItem, Piece, SkipReason, Skipped, SourceItem};
 
+mod archive;
 mod history;
-pub use history::{attach_history, resolve_history_paths};
+pub use archive::Archives;
+pub use history::{CommitInfos, attach_history, resolve_history_paths};
 
 /// What a scan did, for the summary and the exit code.
 #[derive(Debug, Default, Clone, Serialize)]
@@ -87,6 +89,7 @@ pub struct Collector<'e> {
     state: Mutex<ScanOutcome>,
     sink: Option<&'e FindingSink<'e>>,
     roots: crate::confidence::ContextRoots,
+    archives: Archives,
 }
 
 impl std::fmt::Debug for Collector<'_> {
@@ -106,7 +109,15 @@ impl<'e> Collector<'e> {
             state: Mutex::new(ScanOutcome::default()),
             sink: None,
             roots: Default::default(),
+            archives: Archives::default(),
         }
+    }
+
+    /// The same collector, opening archives within `limits` (by default,
+    /// [`crate::sources::archive::Limits::default`]).
+    pub fn with_archive_limits(mut self, limits: crate::sources::archive::Limits) -> Self {
+        self.archives = Archives::new(limits);
+        self
     }
 
     /// The same collector, reading each file's context (test, example...)
@@ -142,7 +153,9 @@ impl<'e> Collector<'e> {
     ) -> Option<Reusable> {
         let elsewhere = origin.name_tags.as_deref();
         let (findings, stats, reusable) = match item {
-            GitItem::Blob(blob) => scan_blob_reusing(self.engine, blob, derived, elsewhere),
+            GitItem::Blob(blob) => {
+                scan_blob_reusing(self.engine, Some(&self.archives), blob, derived, elsewhere)
+            }
             GitItem::Skipped(skipped) => {
                 let (findings, stats) = self.scan_item(SourceItem::Skipped(skipped));
                 (findings, stats, None)
@@ -151,7 +164,14 @@ impl<'e> Collector<'e> {
         let mut seen = std::collections::HashSet::new();
         let findings: Vec<Finding> = findings
             .into_iter()
-            .filter(|f| seen.insert((f.rule.clone(), f.secret.clone(), f.path.clone())))
+            .filter(|f| {
+                seen.insert((
+                    f.rule.clone(),
+                    f.secret.clone(),
+                    f.path.clone(),
+                    f.inner_path.clone(),
+                ))
+            })
             .map(|mut f| {
                 f.git = Some(provenance(origin));
                 f
@@ -168,7 +188,7 @@ impl<'e> Collector<'e> {
     /// findings carry the paths where `HEAD` already holds them
     /// ([`crate::finding::OtherPaths::InHead`]) for the policy to judge.
     pub fn accept_staged(&self, change: StagedChange) {
-        let (mut findings, stats) = scan_blob(self.engine, &change.blob);
+        let (mut findings, stats) = self.scan_blob(&change.blob);
         if !change.held_in_head.is_empty() {
             let file_rules = &self.engine.rules().file_rules;
             for finding in &mut findings {
@@ -177,14 +197,35 @@ impl<'e> Collector<'e> {
                     .held_in_head
                     .iter()
                     .filter(|path| match finding.kind {
-                        FindingKind::Secret => true,
-                        FindingKind::File => rule.is_some_and(|r| r.path_matches(path)),
+                        FindingKind::File if finding.inner_path.is_empty() => {
+                            rule.is_some_and(|r| r.path_matches(path))
+                        }
+                        _ => true,
                     })
                     .cloned()
                     .collect();
                 finding.other_paths = crate::finding::OtherPaths::InHead(held);
             }
         }
+        // Inside an archive, what the commit adds is what the archive in
+        // HEAD did not hold; lines of the archive itself mean nothing.
+        let (inside, findings): (Vec<Finding>, Vec<Finding>) =
+            findings.drain(..).partition(|f| !f.inner_path.is_empty());
+        let inside = match &change.previous {
+            Some(old) if !inside.is_empty() => {
+                let (held, _) = self.scan_blob(&Blob {
+                    path: change.blob.path.clone(),
+                    data: old.clone(),
+                });
+                let key = |f: &Finding| (f.rule.clone(), f.secret.clone(), f.inner_path.clone());
+                let held: std::collections::HashSet<_> = held.iter().map(key).collect();
+                inside
+                    .into_iter()
+                    .filter(|f| !held.contains(&key(f)))
+                    .collect()
+            }
+            _ => inside,
+        };
         let added = match &change.previous {
             None => AddedLines::All,
             // Most staged files have no finding: diff only those that do.
@@ -199,13 +240,14 @@ impl<'e> Collector<'e> {
                 }
                 _ => added == AddedLines::All,
             })
+            .chain(inside)
             .collect();
         self.merge(findings, stats);
     }
 
     fn scan_item(&self, item: SourceItem) -> (Vec<Finding>, ScanStats) {
         let (findings, stats) = match item {
-            SourceItem::Blob(blob) => scan_blob(self.engine, &blob),
+            SourceItem::Blob(blob) => self.scan_blob(&blob),
             SourceItem::Piece(piece) => scan_piece(self.engine, &piece),
             SourceItem::Skipped(skipped) => (
                 Vec::new(),
@@ -222,6 +264,7 @@ impl<'e> Collector<'e> {
                 std::borrow::Cow::Borrowed(_) => Some(f),
                 std::borrow::Cow::Owned(inside) => {
                     let base = rules.confidence(&f.rule)?;
+                    let inside = f.context_path(&inside);
                     finding::placed(f, base, &inside)
                 }
             })
@@ -323,10 +366,20 @@ impl ScanOutcome {
 
 use crate::engine::Reusable;
 
-/// Runs the engine and the sensitive-file rules on one blob.
+/// Runs the engine and the sensitive-file rules on one blob, without
+/// opening archives.
 pub fn scan_blob(engine: &Engine, blob: &Blob) -> (Vec<Finding>, ScanStats) {
-    let (findings, stats, _) = scan_blob_reusing(engine, blob.as_ref(), None, None);
+    let (findings, stats, _) = scan_blob_reusing(engine, None, blob.as_ref(), None, None);
     (findings, stats)
+}
+
+impl Collector<'_> {
+    /// [`scan_blob`], opening archives within this collector's limits.
+    fn scan_blob(&self, blob: &Blob) -> (Vec<Finding>, ScanStats) {
+        let (findings, stats, _) =
+            scan_blob_reusing(self.engine, Some(&self.archives), blob.as_ref(), None, None);
+        (findings, stats)
+    }
 }
 
 /// [`scan_blob`], reusing the scan of the blob's delta base when there is
@@ -339,11 +392,19 @@ pub fn scan_blob(engine: &Engine, blob: &Blob) -> (Vec<Finding>, ScanStats) {
 /// placed or dropped by [`resolve_history_paths`] once every path is known.
 fn scan_blob_reusing(
     engine: &Engine,
+    archives: Option<&Archives>,
     blob: BlobRef<'_>,
     derived: Option<Derived<'_, Reusable>>,
     elsewhere: Option<&[u32]>,
 ) -> (Vec<Finding>, ScanStats, Option<Reusable>) {
     let rules = engine.rules();
+    if let Some(archives) = archives
+        && let Some(kind) = archives.sniff(blob.data)
+    {
+        let (mut findings, stats) = archive::scan(engine, archives, blob.path, blob.data, kind);
+        sensitive_files(engine, blob.path, None, elsewhere, &mut findings);
+        return (findings, stats, None);
+    }
     let mut stats = ScanStats::default();
     let mut findings = Vec::new();
     let (text, plain) = match prepare(blob.data) {
@@ -493,76 +554,6 @@ fn provenance(origin: &Origin) -> GitProvenance {
         }
     }
     git
-}
-
-/// Author, date and subject of the commits findings name, each read once:
-/// known as soon as a blob is scanned (its commit is planned), so streamed
-/// findings carry them too.
-pub struct CommitInfos<'h> {
-    history: &'h History,
-    engine: &'h Engine,
-    /// Per commit: what reports show, and the secrets in its subject.
-    #[allow(clippy::type_complexity)]
-    cache: Mutex<
-        std::collections::HashMap<
-            gix::ObjectId,
-            Option<(crate::sources::git::CommitInfo, Vec<String>)>,
-        >,
-    >,
-}
-
-impl<'h> CommitInfos<'h> {
-    /// An empty cache over `history`; `engine` finds secrets in subjects.
-    pub fn new(history: &'h History, engine: &'h Engine) -> Self {
-        CommitInfos {
-            history,
-            engine,
-            cache: Mutex::new(Default::default()),
-        }
-    }
-
-    /// Author, subject and the secrets in the subject of `commit`.
-    fn read(
-        &self,
-        commit: gix::ObjectId,
-    ) -> Option<(crate::sources::git::CommitInfo, Vec<String>)> {
-        let info = self.history.commit_info(commit)?;
-        let subject = info.summary.as_bytes();
-        let secrets = self
-            .engine
-            .scan(subject)
-            .iter()
-            .filter_map(|m| subject.get(m.secret_span.clone()))
-            .map(|s| String::from_utf8_lossy(s).into_owned())
-            .collect();
-        Some((info, secrets))
-    }
-
-    /// Fills author, email, date and subject from the finding's commit; tag
-    /// messages keep their tagger.
-    pub fn complete(&self, git: &mut GitProvenance) {
-        if git.tag.is_some() {
-            return;
-        }
-        let Some(commit) = git
-            .commit
-            .as_deref()
-            .and_then(|h| gix::ObjectId::from_hex(h.as_bytes()).ok())
-        else {
-            return;
-        };
-        let mut cache = match self.cache.lock() {
-            Ok(cache) => cache,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        if let Some((info, secrets)) = cache.entry(commit).or_insert_with(|| self.read(commit)) {
-            git.author = Some(info.author.name.clone());
-            git.email = Some(info.author.email.clone());
-            git.date = Some(info.author.date.clone());
-            git.summary = Some(info.summary.clone());
-            git.summary_secrets = secrets.clone();
-        }
-    }
 }
 
 #[cfg(test)]

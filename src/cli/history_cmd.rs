@@ -109,7 +109,10 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
             stream.findings(&complete);
         }
     };
-    let collector = Collector::new(&engine).with_sink(&sink);
+    let limits = args.archives.limits(args.max_file_size);
+    let collector = Collector::new(&engine)
+        .with_sink(&sink)
+        .with_archive_limits(limits);
     for skipped in skipped {
         collector.accept(SourceItem::Skipped(skipped));
     }
@@ -148,7 +151,12 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
                 stream.findings(&kept);
             }
         };
-        recurse_submodules(&superproject, &engine, &read, &mut outcome, 0, Some(&emit));
+        let scan = SubScan {
+            engine: &engine,
+            read: &read,
+            limits,
+        };
+        recurse_submodules(&superproject, &scan, &mut outcome, 0, Some(&emit));
     }
     args.allow.apply(&allow, &engine, &mut outcome);
     attach_history(&mut outcome, &commits);
@@ -227,6 +235,13 @@ fn name_tags(engine: &crate::engine::Engine) -> NameTags {
     }
 }
 
+/// How each submodule is scanned: as the superproject is.
+struct SubScan<'a> {
+    engine: &'a crate::engine::Engine,
+    read: &'a ReadOptions,
+    limits: crate::sources::archive::Limits,
+}
+
 /// Where a submodule's finished findings go (the JSON Lines stream).
 type Emit<'a> = &'a dyn Fn(&[Finding]);
 
@@ -239,13 +254,13 @@ const MAX_SUBMODULE_DEPTH: usize = 8;
 /// whose repository is absent stays listed, with what to do.
 fn recurse_submodules(
     superproject: &gix::ThreadSafeRepository,
-    engine: &crate::engine::Engine,
-    read: &ReadOptions,
+    scan: &SubScan<'_>,
     outcome: &mut crate::pipeline::ScanOutcome,
     depth: usize,
     emit: Option<Emit<'_>>,
 ) {
     use crate::sources::SkipReason;
+    let (engine, read) = (scan.engine, scan.read);
     let paths: Vec<String> = outcome
         .stats
         .skipped
@@ -283,7 +298,7 @@ fn recurse_submodules(
                 continue;
             }
         };
-        let collector = Collector::new(engine);
+        let collector = Collector::new(engine).with_archive_limits(scan.limits);
         for skipped in sub.take_skipped() {
             collector.accept(SourceItem::Skipped(skipped));
         }
@@ -294,7 +309,7 @@ fn recurse_submodules(
         resolve_history_paths(&mut sub_outcome, &sub, engine);
         if depth + 1 < MAX_SUBMODULE_DEPTH {
             // Nested findings reach `emit` with this submodule's, below.
-            recurse_submodules(&repo, engine, read, &mut sub_outcome, depth + 1, None);
+            recurse_submodules(&repo, scan, &mut sub_outcome, depth + 1, None);
         }
         attach_history(&mut sub_outcome, &CommitInfos::new(&sub, engine));
         if let Some(emit) = emit {

@@ -1,6 +1,7 @@
 //! Command-line interface: flags, and one short function per subcommand.
 //! Exit codes are decided in one place, [`ExitStatus`].
 
+mod archives;
 mod event_range;
 mod history_cmd;
 mod install_cmd;
@@ -13,6 +14,8 @@ mod verify_cmd;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+
+pub use archives::ArchiveArgs;
 
 use crate::report::Format;
 use crate::rules::{RuleSet, RuleSources};
@@ -411,6 +414,9 @@ pub struct ScanArgs {
     /// Skip (and count) files larger than this many bytes; 0 scans everything.
     #[arg(long, value_name = "BYTES", default_value_t = 25 * 1024 * 1024)]
     pub max_file_size: u64,
+    /// How archives are opened.
+    #[command(flatten)]
+    pub archives: ArchiveArgs,
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
@@ -465,6 +471,9 @@ pub struct HistoryArgs {
     /// Skip (and count) blobs larger than this many bytes; 0 scans everything.
     #[arg(long, value_name = "BYTES", default_value_t = 25 * 1024 * 1024)]
     pub max_file_size: u64,
+    /// How archives are opened.
+    #[command(flatten)]
+    pub archives: ArchiveArgs,
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
@@ -547,6 +556,9 @@ pub struct StagedArgs {
     /// Skip (and count) staged files larger than this many bytes; 0 scans everything.
     #[arg(long, value_name = "BYTES", default_value_t = 25 * 1024 * 1024)]
     pub max_file_size: u64,
+    /// How archives are opened.
+    #[command(flatten)]
+    pub archives: ArchiveArgs,
     /// Print a line even when nothing is found.
     #[arg(long, short = 'v')]
     pub verbose: bool,

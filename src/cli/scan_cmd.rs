@@ -31,6 +31,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
     };
     let collector = Collector::new(&engine)
         .with_sink(&sink)
+        .with_archive_limits(args.archives.limits(args.max_file_size))
         .with_context_roots(crate::sources::fs::context_roots(&args.paths));
     walk(&args.paths, &options, &|item| collector.accept(item))?;
     let mut outcome = collector.finish();

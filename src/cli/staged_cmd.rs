@@ -30,7 +30,9 @@ pub fn run(args: &StagedArgs) -> anyhow::Result<ExitStatus> {
             stream.findings(found.iter().filter(|f| !args.allow.suppresses(&allow, f)));
         }
     };
-    let collector = Collector::new(&engine).with_sink(&sink);
+    let collector = Collector::new(&engine)
+        .with_sink(&sink)
+        .with_archive_limits(args.archives.limits(args.max_file_size));
     for skipped in staged.skipped {
         collector.accept(SourceItem::Skipped(skipped));
     }

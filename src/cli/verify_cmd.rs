@@ -124,6 +124,8 @@ struct Wanted {
     blobs: BTreeMap<gix::ObjectId, Vec<Before>>,
     /// Paths of whole secret files, with their findings.
     paths: BTreeMap<String, Vec<Before>>,
+    /// Whether a finding was inside an archive: archives are searched too.
+    in_archives: bool,
 }
 
 /// Runs the verification.
@@ -146,6 +148,9 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
         objects: wanted.blobs.keys().copied().collect(),
         paths: wanted.paths.keys().cloned().collect(),
         threads: super::worker_threads(None),
+        archives: wanted
+            .in_archives
+            .then(crate::sources::archive::Limits::default),
     };
     let found = everywhere::search(&repo, &query)?;
     // Copies outside the object database that a rewrite leaves alone.
@@ -338,32 +343,21 @@ fn read_report(path: &std::path::Path) -> anyhow::Result<Wanted> {
             path: text_of(f, "path").unwrap_or_default(),
             secret: text_of(f, "secret"),
         };
+        // Inside an archive: the archive is removed whole, like a secret
+        // file, and the value is looked for inside archives too.
+        let inside = f["inner_path"].as_array().is_some_and(|p| !p.is_empty());
+        wanted.in_archives |= inside;
         match f["kind"].as_str() {
-            Some("file") => {
-                if let Some(blob) = f["blob"]
-                    .as_str()
-                    .and_then(|b| gix::ObjectId::from_hex(b.as_bytes()).ok())
-                {
-                    wanted.blobs.entry(blob).or_default().push(before.clone());
-                }
-                let mut paths: BTreeSet<String> = f["occurrences"]["paths"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|p| p.as_str().map(str::to_string))
-                    .collect();
-                if !before.path.starts_with('<') {
-                    paths.insert(before.path.clone());
-                }
-                for path in paths {
-                    wanted.paths.entry(path).or_default().push(before.clone());
-                }
-            }
+            _ if inside && before.secret.is_none() => wanted.add_whole(f, &before),
+            Some("file") => wanted.add_whole(f, &before),
             _ => {
                 let Some(secret) = before.secret.clone() else {
                     continue;
                 };
                 secrets += 1;
+                if inside {
+                    wanted.add_whole(f, &before);
+                }
                 if report["summary"]["redacted"] == Value::Bool(true) {
                     continue;
                 }
@@ -382,6 +376,30 @@ fn read_report(path: &std::path::Path) -> anyhow::Result<Wanted> {
         );
     }
     Ok(wanted)
+}
+
+impl Wanted {
+    /// A whole file to be gone: its blob and every path it had.
+    fn add_whole(&mut self, f: &Value, before: &Before) {
+        if let Some(blob) = f["blob"]
+            .as_str()
+            .and_then(|b| gix::ObjectId::from_hex(b.as_bytes()).ok())
+        {
+            self.blobs.entry(blob).or_default().push(before.clone());
+        }
+        let mut paths: BTreeSet<String> = f["occurrences"]["paths"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p.as_str().map(str::to_string))
+            .collect();
+        if !before.path.starts_with('<') {
+            paths.insert(before.path.clone());
+        }
+        for path in paths {
+            self.paths.entry(path).or_default().push(before.clone());
+        }
+    }
 }
 
 /// Whether a place is a reflog entry, the index, `refs/original/`, or a ref.

@@ -1,5 +1,8 @@
-//! Secrets that are stored encoded: base64 credentials, JWT payloads and the
-//! `data:` values of Kubernetes `Secret` manifests.
+//! Secrets that are stored encoded: base64 credentials, JWT payloads, the
+//! `data:` values of Kubernetes `Secret` manifests, and the base64 values
+//! that hold whole files or keys (a kubeconfig's `client-key-data`, a
+//! `data:` URL, a Helm value named `*_key_data` or `*Base64`, a service
+//! account's `privateKeyData`).
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -119,6 +122,105 @@ pub fn kubernetes_secret_values(blob: &[u8]) -> Vec<DecodedValue> {
     values
 }
 
+/// Where base64 containers may be: one case-blind pass over a blob finds
+/// whether any of these is there before a regex runs.
+static CONTAINER_HINTS: LazyLock<Option<aho_corasick::AhoCorasick>> = LazyLock::new(|| {
+    aho_corasick::AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .build([
+            "key-data",
+            "key_data",
+            "keydata",
+            "base64",
+            "private_key",
+            "privatekey",
+        ])
+        .ok()
+});
+
+/// A value whose name says it holds a key or a whole file in base64: a
+/// kubeconfig's `client-key-data`, Helm and Kustomize values named
+/// `*_key_data` or `*Base64`, a service-account key's `privateKeyData`
+/// (GCP's API) or a base64 `private_key` (Terraform's state). A
+/// `client-certificate-data` is public and not read.
+static NAMED_VALUE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    crate::rules::compile_regex(
+        r#"(?i)["']?([A-Za-z0-9_.-]*(?:key[_-]?data|[_-]?base64|private[_-]?key))["']?[ \t]*[:=][ \t]*["']?([A-Za-z0-9+/]{40,}={0,2})(?:["'\s,}]|$)"#,
+    )
+    .ok()
+});
+
+/// A `data:` URL of a PEM file or plain text, base64-encoded.
+static DATA_URL: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    crate::rules::compile_regex(
+        r"(?i)data:(?:application/x-pem-file|text/plain)(?:;[A-Za-z0-9=._-]+)*;base64,([A-Za-z0-9+/]{16,}={0,2})",
+    )
+    .ok()
+});
+
+/// Base64 values that hold whole files or keys, decoded (to text only:
+/// a binary value is no file a rule reads), each with its name so the
+/// rules that need one see it: the `data:` values of a Kubernetes `Secret`
+/// and the containers of [`NAMED_VALUE`] and [`DATA_URL`]. Each encoded
+/// span is decoded once.
+pub fn container_values(blob: &[u8]) -> Vec<DecodedValue> {
+    let mut values = kubernetes_secret_values(blob);
+    let Some(hints) = CONTAINER_HINTS.as_ref() else {
+        return values;
+    };
+    // Only the lines holding a hint are read by the regexes: a name and its
+    // value, or a whole `data:` URL, sit on one line.
+    let mut last_line = None;
+    for hit in hints.find_iter(blob) {
+        let start = memchr::memrchr(b'\n', &blob[..hit.start()]).map_or(0, |i| i + 1);
+        if last_line == Some(start) {
+            continue;
+        }
+        last_line = Some(start);
+        let end = memchr::memchr(b'\n', &blob[hit.end()..]).map_or(blob.len(), |i| hit.end() + i);
+        line_containers(blob, start..end, &mut values);
+    }
+    values
+}
+
+/// The containers of [`NAMED_VALUE`] and [`DATA_URL`] on the line
+/// `line` of `blob`, added to `values` unless their span is there already.
+fn line_containers(blob: &[u8], line: Range<usize>, values: &mut Vec<DecodedValue>) {
+    let text = &blob[line.clone()];
+    let mut add = |name: &[u8], value: regex::bytes::Match<'_>| {
+        let span = line.start + value.start()..line.start + value.end();
+        if values.iter().any(|v| v.span == span) {
+            return;
+        }
+        let Some(decoded) = base64_decode(value.as_bytes()) else {
+            return;
+        };
+        if !is_printable_text(&decoded) {
+            return;
+        }
+        let mut text = name.to_vec();
+        if !text.is_empty() {
+            text.extend_from_slice(b": ");
+        }
+        text.extend_from_slice(decoded.trim_ascii_end());
+        values.push(DecodedValue { span, text });
+    };
+    if let Some(named) = NAMED_VALUE.as_ref() {
+        for caps in named.captures_iter(text) {
+            if let (Some(name), Some(value)) = (caps.get(1), caps.get(2)) {
+                add(name.as_bytes(), value);
+            }
+        }
+    }
+    if let Some(url) = DATA_URL.as_ref() {
+        for caps in url.captures_iter(text) {
+            if let Some(value) = caps.get(1) {
+                add(b"", value);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,5 +266,67 @@ mod tests {
     fn non_secret_manifests_are_ignored() {
         let manifest = b"kind: ConfigMap\ndata:\n  password: dGFyczIwMjY=\n";
         assert!(kubernetes_secret_values(manifest).is_empty());
+    }
+
+    fn pem() -> String {
+        // A made-up body of the right shape, not a key.
+        let body = "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n".repeat(4);
+        format!("-----BEGIN RSA PRIVATE KEY-----\n{body}-----END RSA PRIVATE KEY-----\n")
+    }
+
+    fn b64(text: &str) -> String {
+        general_purpose::STANDARD.encode(text)
+    }
+
+    #[test]
+    fn kubeconfig_keys_are_decoded_and_certificates_left_alone() {
+        let config = format!(
+            "users:\n- name: admin\n  user:\n    client-certificate-data: {}\n    client-key-data: {}\n",
+            b64(
+                "-----BEGIN CERTIFICATE-----\nnot a secret at all, but long enough\n-----END CERTIFICATE-----\n"
+            ),
+            b64(&pem())
+        );
+        let values = container_values(config.as_bytes());
+        assert_eq!(values.len(), 1);
+        assert!(
+            values[0]
+                .text
+                .starts_with(b"client-key-data: -----BEGIN RSA PRIVATE KEY-----\n")
+        );
+    }
+
+    #[test]
+    fn named_values_and_data_urls_are_decoded() {
+        let text = format!(
+            "tls_key_data: \"{}\"\nsigningKeyBase64={}\n{{\"privateKeyData\": \"{}\"}}\nhref=\"data:application/x-pem-file;base64,{}\"\n",
+            b64(&pem()),
+            b64("password = correct-horse-battery-staple-42"),
+            b64("{\"type\": \"service_account\", \"private_key_id\": \"0123\"}"),
+            b64(&pem()),
+        );
+        let values = container_values(text.as_bytes());
+        let names: Vec<String> = values
+            .iter()
+            .map(|v| {
+                String::from_utf8_lossy(&v.text)
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(names.len(), 4, "{names:?}");
+        assert!(names[0].starts_with("tls_key_data: -----BEGIN"));
+        assert!(names[1].starts_with("signingKeyBase64: password ="));
+        assert!(names[2].starts_with("privateKeyData: {"));
+        assert!(names[3].starts_with("-----BEGIN RSA PRIVATE KEY"));
+    }
+
+    #[test]
+    fn binary_and_short_values_are_not_containers() {
+        let binary = general_purpose::STANDARD.encode([0u8, 1, 2, 3, 200, 201, 202].repeat(10));
+        let text = format!("logo_base64: {binary}\nkey_data: c2hvcnQ=\n");
+        assert!(container_values(text.as_bytes()).is_empty());
     }
 }

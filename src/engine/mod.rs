@@ -358,7 +358,19 @@ impl Engine {
         work: &mut Work,
     ) -> Scan {
         let mut matches = raw.clone();
-        for decoded in decode::kubernetes_secret_values(text) {
+        // A specific rule that already reads the encoded value (a
+        // kubeconfig's client-key-data) says it best: no second finding.
+        let named = |at: &Range<usize>| {
+            raw.iter().any(|m| {
+                !self.rules.rules[m.rule].generic
+                    && m.secret_span.start < at.end
+                    && at.start < m.secret_span.end
+            })
+        };
+        for decoded in decode::container_values(text) {
+            if named(&decoded.span) {
+                continue;
+            }
             let mut inner = Vec::new();
             let mut inner_hits = Vec::new();
             for set in &self.keywords {

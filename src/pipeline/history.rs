@@ -2,9 +2,11 @@
 //! that holds each finding (for the policy's path rules and for
 //! `occurrences`), then who made each finding's commit.
 
-use super::{CommitInfos, ScanOutcome};
+use std::sync::Mutex;
+
+use super::ScanOutcome;
 use crate::engine::Engine;
-use crate::finding::{self, FindingKind, Occurrences};
+use crate::finding::{self, FindingKind, GitProvenance, Occurrences};
 use crate::sources::git::History;
 
 /// Gives history findings every path that holds them, before the policy
@@ -51,8 +53,10 @@ pub fn resolve_history_paths(outcome: &mut ScanOutcome, history: &History, engin
             .first_seen
             .iter()
             .filter(|(path, _)| match finding.kind {
-                FindingKind::Secret => true,
-                FindingKind::File => rule.is_some_and(|r| r.path_matches(path)),
+                FindingKind::File if finding.inner_path.is_empty() => {
+                    rule.is_some_and(|r| r.path_matches(path))
+                }
+                _ => true,
             })
             .map(|(path, commit)| PathAt {
                 path: path.clone(),
@@ -95,7 +99,8 @@ fn strongest_place(
 ) -> bool {
     let judge = |path: &str| {
         let mut probe = finding.clone();
-        finding::reassess(&mut probe, base, path).then_some(probe.confidence)
+        let path = finding.context_path(path);
+        finding::reassess(&mut probe, base, &path).then_some(probe.confidence)
     };
     let own = judge(&finding.path);
     let mut best: Option<(usize, crate::rules::Confidence)> = None;
@@ -119,12 +124,13 @@ fn strongest_place(
             to.commit = old_commit;
             std::mem::swap(&mut finding.path, &mut to.path);
             if finding.kind == FindingKind::File {
-                finding.fingerprint = finding::fingerprint(&finding.rule, finding.path.as_bytes());
+                let shown = finding.shown_path().into_owned();
+                finding.fingerprint = finding::fingerprint(&finding.rule, shown.as_bytes());
             }
         }
         (None, None) => return false,
     }
-    let path = finding.path.clone();
+    let path = finding.context_path(&finding.path);
     finding::reassess(finding, base, &path)
 }
 
@@ -137,4 +143,74 @@ pub fn attach_history(outcome: &mut ScanOutcome, commits: &CommitInfos<'_>) {
         }
     }
     outcome.history = Some(commits.history.stats().clone());
+}
+
+/// Author, date and subject of the commits findings name, each read once:
+/// known as soon as a blob is scanned (its commit is planned), so streamed
+/// findings carry them too.
+pub struct CommitInfos<'h> {
+    history: &'h History,
+    engine: &'h Engine,
+    /// Per commit: what reports show, and the secrets in its subject.
+    #[allow(clippy::type_complexity)]
+    cache: Mutex<
+        std::collections::HashMap<
+            gix::ObjectId,
+            Option<(crate::sources::git::CommitInfo, Vec<String>)>,
+        >,
+    >,
+}
+
+impl<'h> CommitInfos<'h> {
+    /// An empty cache over `history`; `engine` finds secrets in subjects.
+    pub fn new(history: &'h History, engine: &'h Engine) -> Self {
+        CommitInfos {
+            history,
+            engine,
+            cache: Mutex::new(Default::default()),
+        }
+    }
+
+    /// Author, subject and the secrets in the subject of `commit`.
+    fn read(
+        &self,
+        commit: gix::ObjectId,
+    ) -> Option<(crate::sources::git::CommitInfo, Vec<String>)> {
+        let info = self.history.commit_info(commit)?;
+        let subject = info.summary.as_bytes();
+        let secrets = self
+            .engine
+            .scan(subject)
+            .iter()
+            .filter_map(|m| subject.get(m.secret_span.clone()))
+            .map(|s| String::from_utf8_lossy(s).into_owned())
+            .collect();
+        Some((info, secrets))
+    }
+
+    /// Fills author, email, date and subject from the finding's commit; tag
+    /// messages keep their tagger.
+    pub fn complete(&self, git: &mut GitProvenance) {
+        if git.tag.is_some() {
+            return;
+        }
+        let Some(commit) = git
+            .commit
+            .as_deref()
+            .and_then(|h| gix::ObjectId::from_hex(h.as_bytes()).ok())
+        else {
+            return;
+        };
+        let mut cache = match self.cache.lock() {
+            Ok(cache) => cache,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some((info, secrets)) = cache.entry(commit).or_insert_with(|| self.read(commit)) {
+            git.author = Some(info.author.name.clone());
+            git.email = Some(info.author.email.clone());
+            git.date = Some(info.author.date.clone());
+            git.summary = Some(info.summary.clone());
+            git.summary_secrets = secrets.clone();
+        }
+    }
 }

@@ -23,6 +23,11 @@
 //!   --paths-from-file`: every path those blobs had, which removes every
 //!   version of those files, including ones edited after the audit.
 //!
+//! A secret inside an archive (a finding with an `inner_path`) is compressed
+//! in its blob, where no text replacement reaches it: the archive is listed
+//! with the whole secret files instead (its blob id and every path it had),
+//! and its value is not written to the replacements.
+//!
 //! The files hold real secret values, so they are created with mode 0600 and
 //! never printed.
 
@@ -65,6 +70,8 @@ pub struct CleanupFiles {
     /// Whether any secret was found in a commit or tag message, which
     /// `--replace-text` does not touch (`--replace-message` does).
     pub in_messages: bool,
+    /// Archives (paths) holding a finding: removed whole.
+    pub archives: BTreeSet<String>,
 }
 
 impl CleanupFiles {
@@ -72,6 +79,11 @@ impl CleanupFiles {
     pub fn from_findings(findings: &[Finding]) -> CleanupFiles {
         let mut files = CleanupFiles::default();
         for finding in findings {
+            if !finding.inner_path.is_empty() {
+                files.add_whole(finding);
+                files.archives.insert(finding.path.clone());
+                continue;
+            }
             match finding.kind {
                 FindingKind::Secret => {
                     files.values.extend(stored_values(finding));
@@ -80,22 +92,23 @@ impl CleanupFiles {
                         files.in_messages = true;
                     }
                 }
-                FindingKind::File => {
-                    if let Some(blob) = finding.git.as_ref().and_then(|g| g.blob.clone()) {
-                        files.blob_ids.insert(blob);
-                    }
-                    if !finding.path.starts_with('<') {
-                        files.paths.insert(finding.path.clone());
-                    }
-                    if let Some(occurrences) =
-                        finding.git.as_ref().and_then(|g| g.occurrences.as_ref())
-                    {
-                        files.paths.extend(occurrences.paths.iter().cloned());
-                    }
-                }
+                FindingKind::File => files.add_whole(finding),
             }
         }
         files
+    }
+
+    /// Lists the blob of `finding` and every path it had, to be removed whole.
+    fn add_whole(&mut self, finding: &Finding) {
+        if let Some(blob) = finding.git.as_ref().and_then(|g| g.blob.clone()) {
+            self.blob_ids.insert(blob);
+        }
+        if !finding.path.starts_with('<') {
+            self.paths.insert(finding.path.clone());
+        }
+        if let Some(occurrences) = finding.git.as_ref().and_then(|g| g.occurrences.as_ref()) {
+            self.paths.extend(occurrences.paths.iter().cloned());
+        }
     }
 
     /// The `--replace-text` file: one line per value, sorted.
@@ -299,6 +312,12 @@ pub fn plan(findings: &[Finding], files: &CleanupFiles, emitted: &Emitted) -> St
     }
     command.push_str(" --force");
     line(&format!("  3. Rewrite: {command}"));
+    if !files.archives.is_empty() {
+        line(&format!(
+            "     ({} archive(s) hold secrets inside, where --replace-text cannot reach: they are removed whole, every version, by the paths file; keep what you need from them first)",
+            files.archives.len()
+        ));
+    }
     let missing: Vec<&str> = [
         (!files.values.is_empty() && emitted.replacements.is_none())
             .then_some("--emit-replacements REPLACEMENTS"),
@@ -416,6 +435,7 @@ mod tests {
             secret: Some(secret.into()),
             matched: Some(matched.into()),
             path: "p".into(),
+            inner_path: Vec::new(),
             line: Some(1),
             column: Some(1),
             end_line: Some(1),
@@ -471,6 +491,32 @@ mod tests {
             plan.contains("--replace-text REPLACEMENTS --replace-message REPLACEMENTS --force")
         );
         assert!(plan.contains("--emit-replacements REPLACEMENTS"), "{plan}");
+    }
+
+    #[test]
+    fn archives_are_removed_whole_not_rewritten() {
+        let mut inside = finding("in-zip", "in-zip", None);
+        inside.path = "backup.zip".into();
+        inside.inner_path = vec!["config/.env".into()];
+        inside.git = Some(crate::finding::GitProvenance {
+            commit: Some("c".into()),
+            blob: Some("b10b".into()),
+            occurrences: Some(crate::finding::Occurrences {
+                commits: 2,
+                paths: vec!["backup.zip".into(), "old/backup.zip".into()],
+            }),
+            ..Default::default()
+        });
+        let files = CleanupFiles::from_findings(std::slice::from_ref(&inside));
+        assert!(files.values.is_empty());
+        assert_eq!(files.blob_ids_text(), "b10b\n");
+        assert_eq!(files.paths_text(), "backup.zip\nold/backup.zip\n");
+        let text = plan(&[inside], &files, &Emitted::default());
+        assert!(
+            text.contains("--invert-paths --paths-from-file PATHS"),
+            "{text}"
+        );
+        assert!(text.contains("1 archive(s) hold secrets inside"), "{text}");
     }
 
     #[test]

@@ -296,10 +296,10 @@ fn write_finding(out: &mut dyn Write, finding: &Finding) -> std::io::Result<()> 
             writeln!(
                 out,
                 "  at      {}:{line}:{column}",
-                printable(&finding.path)
+                printable(&finding.shown_path())
             )?;
         }
-        _ => writeln!(out, "  file    {}", printable(&finding.path))?,
+        _ => writeln!(out, "  file    {}", printable(&finding.shown_path()))?,
     }
     // `finding` is already redacted, the commit subject too (a secret
     // pasted in a commit message usually sits on its first line).
@@ -317,6 +317,10 @@ fn write_finding(out: &mut dyn Write, finding: &Finding) -> std::io::Result<()> 
         writeln!(out, "{label}{line}")?;
     }
     let allow = match finding.kind {
+        // A file inside an archive has no line anyone edits in place.
+        _ if !finding.inner_path.is_empty() => {
+            "add its fingerprint to .secretgateignore (it is inside an archive)"
+        }
         FindingKind::Secret => "add a `secretgate:allow` comment on the line",
         FindingKind::File => "remove the file from git (git rm --cached)",
     };
@@ -328,8 +332,8 @@ fn write_finding(out: &mut dyn Write, finding: &Finding) -> std::io::Result<()> 
 /// One line for a finding below the gate: enough to find and judge it.
 fn write_below(out: &mut dyn Write, finding: &Finding) -> std::io::Result<()> {
     let place = match finding.line {
-        Some(line) => format!("{}:{line}", printable(&finding.path)),
-        None => printable(&finding.path).into_owned(),
+        Some(line) => format!("{}:{line}", printable(&finding.shown_path())),
+        None => printable(&finding.shown_path()).into_owned(),
     };
     // Already redacted, like every field (see `write`).
     let secret = finding

@@ -78,6 +78,9 @@ impl Redactor {
         copy.secret = finding.secret.as_deref().map(redact);
         copy.matched = finding.matched.as_deref().map(|m| self.text(m));
         copy.path = self.text(&finding.path);
+        for part in &mut copy.inner_path {
+            *part = self.text(part);
+        }
         copy.name = self.text(&finding.name);
         if let Some(git) = copy.git.as_mut() {
             for field in [

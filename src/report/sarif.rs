@@ -251,9 +251,15 @@ fn result(
         // A file that should not be in git: the whole file, shown at its top.
         (None, _) => json!({ "startLine": 1 }),
     };
+    // Inside an archive, the lines are the inner file's, not the archive's:
+    // the alert points at the archive as a whole.
+    if !raw.inner_path.is_empty() {
+        region = json!({ "startLine": 1 });
+    }
     // The snippet is the region's text: the secret itself, when it is stored
     // as it is (not for a decoded secret, whose region holds its encoding).
     if raw.encoding.is_none()
+        && raw.inner_path.is_empty()
         && let Some(secret) = &shown.secret
     {
         region["snippet"] = json!({ "text": secret });
@@ -267,6 +273,10 @@ fn result(
     });
     if let Some(context) = raw.context {
         properties["context"] = json!(context.as_str());
+    }
+    if !raw.inner_path.is_empty() {
+        properties["inner_path"] = json!(shown.inner_path);
+        properties["inner_line"] = json!(raw.line);
     }
     if let Some(encoding) = &raw.encoding {
         properties["encoding"] = json!(encoding);
@@ -309,9 +319,16 @@ fn message(raw: &Finding, shown: &Finding) -> String {
         }
         _ => format!(
             "{}: {} should not be in version control",
-            raw.name, shown.path
+            raw.name,
+            shown.shown_path()
         ),
     };
+    if raw.kind == FindingKind::Secret && !raw.inner_path.is_empty() {
+        text.push_str(&format!(" inside {}", shown.shown_path()));
+        if let Some(line) = raw.line {
+            text.push_str(&format!(" (line {line})"));
+        }
+    }
     if let Some(git) = &shown.git {
         let unknown = "?";
         if let Some(tag) = &git.tag {

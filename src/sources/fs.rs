@@ -315,11 +315,11 @@ fn visit(
 }
 
 /// Reads `reader` in overlapping pieces and hands each to `sink` before
-/// reading the next, so memory stays at one piece plus its context. Two
+/// reading the next, so memory stays at one piece plus its context. Three
 /// kinds of file go to the pipeline as one blob instead: a binary one (NUL
 /// in the first 8 KiB) as its first piece only, enough to be recognised,
 /// counted and skipped; a UTF-16 one (rare at this size) whole, to be
-/// transcoded.
+/// transcoded; an archive or compressed file whole, to be opened.
 pub fn read_pieces(
     mut reader: impl Read,
     path: &str,
@@ -339,10 +339,13 @@ pub fn read_pieces(
         if index == 0 {
             let utf16 = buf.starts_with(b"\xff\xfe") || buf.starts_with(b"\xfe\xff");
             let binary = memchr::memchr(0, &buf[..buf.len().min(8 * 1024)]).is_some();
-            if utf16 && !at_end {
+            // An archive is read whole: its index may be at the end, and the
+            // pipeline bounds what it decompresses.
+            let archive = super::archive::sniff(&buf).is_some();
+            if (utf16 || archive) && !at_end {
                 reader.read_to_end(&mut buf)?;
             }
-            if utf16 || binary {
+            if utf16 || binary || archive {
                 // The pipeline decides from these bytes: transcoded, or
                 // skipped as binary (and counted).
                 sink(SourceItem::Blob(Blob {

@@ -2,6 +2,7 @@
 //! records of what it could not or would not read — never silence, because an
 //! unread file is a possible leak nobody looked at.
 
+pub mod archive;
 pub mod fs;
 pub mod git;
 pub mod staged;
@@ -72,6 +73,23 @@ pub enum SkipReason {
     /// A `.git` directory or file that is not a git repository: git never
     /// tracks a path named `.git`, and the walk does not read it.
     DotGit,
+    /// An archive yielded more decompressed bytes than its limit or the
+    /// run's (`--max-archive-bytes`): the rest of it was not read.
+    ArchiveBytesLimit,
+    /// A compressed entry or stream decompressed far more than real
+    /// documents do (a zip bomb): the rest of it was not read.
+    ArchiveRatioLimit,
+    /// An archive held more entries than its limit: the rest were not read.
+    ArchiveEntriesLimit,
+    /// An archive nested deeper than `--max-archive-depth`: not opened.
+    ArchiveDepthLimit,
+    /// An encrypted archive entry: unreadable without its password.
+    EncryptedArchiveEntry,
+    /// An archive entry stored with a compression method not read here.
+    UnsupportedArchiveEntry,
+    /// An archive whose magic bytes say it is one, but whose data is
+    /// damaged: what could not be read may hold a secret.
+    CorruptArchive,
 }
 
 impl SkipReason {
@@ -80,7 +98,10 @@ impl SkipReason {
     pub fn is_error(self) -> bool {
         matches!(
             self,
-            SkipReason::Unreadable | SkipReason::MissingObject | SkipReason::CorruptObject
+            SkipReason::Unreadable
+                | SkipReason::MissingObject
+                | SkipReason::CorruptObject
+                | SkipReason::CorruptArchive
         )
     }
 
@@ -96,6 +117,13 @@ impl SkipReason {
             SkipReason::Submodule => "submodule",
             SkipReason::Symlink => "symlink",
             SkipReason::DotGit => "dot_git",
+            SkipReason::ArchiveBytesLimit => "archive_bytes_limit",
+            SkipReason::ArchiveRatioLimit => "archive_ratio_limit",
+            SkipReason::ArchiveEntriesLimit => "archive_entries_limit",
+            SkipReason::ArchiveDepthLimit => "archive_depth_limit",
+            SkipReason::EncryptedArchiveEntry => "encrypted_archive_entry",
+            SkipReason::UnsupportedArchiveEntry => "unsupported_archive_entry",
+            SkipReason::CorruptArchive => "corrupt_archive",
         }
     }
 }

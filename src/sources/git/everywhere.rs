@@ -38,6 +38,8 @@ pub struct Query {
     pub paths: BTreeSet<String>,
     /// Worker threads for the object search.
     pub threads: usize,
+    /// Whether to look inside archive blobs too, and within which limits.
+    pub archives: Option<crate::sources::archive::Limits>,
 }
 
 /// Where an object or path is still reachable from.
@@ -184,6 +186,7 @@ fn scan_objects(
     result: &mut Everywhere,
 ) -> HashMap<ObjectId, Survivor> {
     let automaton = automaton(&query.values);
+    let run = crate::sources::archive::RunBudget::default();
     let found: Mutex<HashMap<ObjectId, Survivor>> = Mutex::new(HashMap::new());
     let skipped: Mutex<Vec<Skipped>> = Mutex::new(Vec::new());
     let objects = AtomicUsize::new(0);
@@ -210,6 +213,26 @@ fn scan_objects(
                             kind = Some(data.kind);
                             for hit in ac.find_overlapping_iter(data.data) {
                                 values.insert(owners[hit.pattern().as_usize()]);
+                            }
+                            if let (Some(limits), Kind::Blob) = (&query.archives, data.kind) {
+                                let mut inside = |entry: &[u8]| {
+                                    for hit in ac.find_overlapping_iter(entry) {
+                                        values.insert(owners[hit.pattern().as_usize()]);
+                                    }
+                                };
+                                let unread = crate::sources::archive::each_entry(
+                                    data.data,
+                                    limits,
+                                    &run,
+                                    &mut inside,
+                                );
+                                for (inner, reason, detail) in unread {
+                                    lock(&skipped).push(Skipped {
+                                        path: format!("{id}!{inner}"),
+                                        reason,
+                                        detail,
+                                    });
+                                }
                             }
                         }
                         Ok(None) => {
