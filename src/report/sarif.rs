@@ -268,6 +268,9 @@ fn result(
     if let Some(context) = raw.context {
         properties["context"] = json!(context.as_str());
     }
+    if let Some(detail) = &raw.detail {
+        properties["detail"] = json!(detail);
+    }
     if let Some(encoding) = &raw.encoding {
         properties["encoding"] = json!(encoding);
     }
