@@ -11,8 +11,10 @@ use base64::engine::general_purpose;
 use super::validate::Verdict;
 use crate::rules::{Confidence, Severity};
 
-/// Seconds in the year after which an expiry counts as far away.
-const YEAR: i64 = 365 * 24 * 60 * 60;
+/// Seconds in a day.
+const DAY: i64 = 24 * 60 * 60;
+/// A lifetime longer than this (a year, leap day included) is long-lived.
+const YEAR: i64 = 366 * DAY;
 
 type Object = serde_json::Map<String, serde_json::Value>;
 
@@ -30,10 +32,12 @@ pub fn assess_jws(token: &[u8], now: i64) -> Option<Verdict> {
     let header = json_object(header)?;
     let alg = header.get("alg")?.as_str()?;
     let payload = json_object(payload)?;
-    let signature = general_purpose::URL_SAFE_NO_PAD.decode(signature).ok()?;
     if alg.eq_ignore_ascii_case("none") {
         return Some(low("unsigned token (alg none)"));
     }
+    let Ok(signature) = general_purpose::URL_SAFE_NO_PAD.decode(signature) else {
+        return Some(low("its signature is not base64url: a test token"));
+    };
     if !signature_fits(alg, signature.len()) {
         return Some(low(&format!(
             "its signature is {} bytes, not an {alg} signature: a test token",
@@ -122,7 +126,7 @@ fn from_claims(payload: &Object, now: i64) -> Verdict {
                 &format!(
                     "exp {} is {} days after iat: long-lived",
                     date(exp),
-                    (exp - iat) / (24 * 60 * 60)
+                    (exp - iat) / DAY
                 ),
             );
         }
@@ -177,7 +181,7 @@ fn json_object(part: &[u8]) -> Option<Object> {
 /// `YYYY-MM-DD` (UTC) of a Unix time, for the reason a finding gives.
 fn date(unix: i64) -> String {
     // Howard Hinnant's days-to-civil algorithm.
-    let days = unix.div_euclid(24 * 60 * 60);
+    let days = unix.div_euclid(DAY);
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
@@ -280,6 +284,14 @@ mod tests {
         // A payload that is not an object.
         assert!(assess_jws(&token(r#"{"alg":"HS256"}"#, "[1,2]", 32), NOW).is_none());
         assert!(assess_jws(b"eyJhbGciOiJIUzI1NiJ9.eyJzdWIi.abc!", NOW).is_none());
+        // A signature that is not base64url is a test token's, not no token.
+        let fake = format!(
+            "{}.{}.invalid_signature",
+            b64(r#"{"alg":"HS256"}"#),
+            b64(r#"{"sub":"1"}"#)
+        );
+        let verdict = assess_jws(fake.as_bytes(), NOW);
+        assert_eq!(verdict.and_then(|v| v.confidence), Some(Confidence::Low));
         assert!(assess_jws(b"a.b", NOW).is_none());
     }
 
