@@ -18,6 +18,36 @@ const YEAR: i64 = 366 * DAY;
 
 type Object = serde_json::Map<String, serde_json::Value>;
 
+/// Claims that say whom a token stands for or what it grants (RFC 7519's
+/// registered ones, OAuth's and the common providers'): a token with none
+/// of them is no recognisable credential.
+const IDENTITY_CLAIMS: &[&str] = &[
+    "sub",
+    "iss",
+    "aud",
+    "azp",
+    "client_id",
+    "role",
+    "roles",
+    "Role",
+    "scope",
+    "scp",
+    "permissions",
+    "groups",
+    "email",
+    "user_id",
+    "userId",
+    "uid",
+    "username",
+    "tid",
+    "oid",
+    "org_id",
+    "tenant_id",
+    "account_id",
+    "api_key",
+    "key",
+];
+
 /// The verdict on a JWS compact token (`header.payload.signature`) at
 /// `now` (Unix seconds), or `None` when it is not a JWT: a header without
 /// `alg`, a payload that is not a JSON object, a segment that is not
@@ -116,25 +146,37 @@ fn from_claims(payload: &Object, now: i64) -> Verdict {
     if text("iss") == Some("n8n") {
         return high(Severity::Critical, "an n8n API key (iss n8n)");
     }
+    let standing = |reason: String| {
+        if IDENTITY_CLAIMS
+            .iter()
+            .any(|claim| payload.contains_key(*claim))
+        {
+            high(Severity::High, &reason)
+        } else {
+            // `{"hello": "world"}` signed in a JWT library's tests: it
+            // names nobody and grants nothing a reader can tell.
+            Verdict {
+                severity: None,
+                confidence: Some(Confidence::Medium),
+                detail: Some(format!(
+                    "{reason}, but it names no subject, issuer, audience or role"
+                )),
+            }
+        }
+    };
     let Some(exp) = time("exp") else {
-        return high(Severity::High, "no exp claim: it never expires");
+        return standing("no exp claim: it never expires".to_string());
     };
     match time("iat") {
         Some(iat) if exp - iat > YEAR => {
-            return high(
-                Severity::High,
-                &format!(
-                    "exp {} is {} days after iat: long-lived",
-                    date(exp),
-                    (exp - iat) / DAY
-                ),
-            );
+            return standing(format!(
+                "exp {} is {} days after iat: long-lived",
+                date(exp),
+                (exp - iat) / DAY
+            ));
         }
         None if exp - now > YEAR => {
-            return high(
-                Severity::High,
-                &format!("exp {} is more than a year away", date(exp)),
-            );
+            return standing(format!("exp {} is more than a year away", date(exp)));
         }
         _ => {}
     }
@@ -250,6 +292,8 @@ mod tests {
             confidence(r#"{"iss":"supabase-demo","role":"service_role"}"#),
             Some(Confidence::Low)
         );
+        // Never expires, but names nobody: a library's test token.
+        assert_eq!(confidence(r#"{"hello":"world"}"#), Some(Confidence::Medium));
     }
 
     #[test]
