@@ -40,6 +40,10 @@ pub struct Finding {
     /// path is one that lowers confidence.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub context: Option<Context>,
+    /// Why the secret has this severity and confidence, when its own content
+    /// says (a JWT's claims: `role anon: ...`; a key's protection).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
     /// The secret (decoded if it was encoded); `null` for file findings.
     pub secret: Option<String>,
     /// The whole matched text; `null` for file findings.
@@ -92,6 +96,11 @@ pub struct Finding {
     /// the confidence can be judged again from another path.
     #[serde(skip)]
     pub doc_comment: bool,
+    /// The confidence the secret's own content gave it (a JWT's claims), in
+    /// place of its rule's wherever the finding is judged again. Never
+    /// serialized.
+    #[serde(skip)]
+    pub content_confidence: Option<Confidence>,
 }
 
 impl Finding {
@@ -246,8 +255,9 @@ pub fn from_matches(rules: &[Rule], path: &str, text: &[u8], matches: &[Match]) 
             let start = index.position(m.secret_span.start);
             let start_line = m.secret_span.start + 1 - start.column;
             let doc_comment = is_doc_comment_line(&text[start_line..m.secret_span.start]);
+            let base = m.verdict.confidence.unwrap_or(rule.confidence);
             let Assessment::Report(confidence, context) =
-                assess(rule.confidence, path, &m.secret, doc_comment)
+                assess(base, path, &m.secret, doc_comment)
             else {
                 return None;
             };
@@ -263,9 +273,10 @@ pub fn from_matches(rules: &[Rule], path: &str, text: &[u8], matches: &[Match]) 
                 kind: FindingKind::Secret,
                 rule: rule.id.clone(),
                 name: rule.name.clone(),
-                severity: rule.severity,
+                severity: m.verdict.severity.unwrap_or(rule.severity),
                 confidence,
                 context,
+                detail: m.verdict.detail.clone(),
                 secret: Some(String::from_utf8_lossy(&m.secret).into_owned()),
                 matched: Some(String::from_utf8_lossy(&text[m.span.clone()]).into_owned()),
                 path: path.to_string(),
@@ -282,6 +293,7 @@ pub fn from_matches(rules: &[Rule], path: &str, text: &[u8], matches: &[Match]) 
                 other_paths: OtherPaths::None,
                 deferred: false,
                 doc_comment,
+                content_confidence: m.verdict.confidence,
             })
         })
         .collect()
@@ -295,10 +307,11 @@ pub fn placed(mut finding: Finding, base: Confidence, context_path: &str) -> Opt
 }
 
 /// Sets `finding`'s confidence and context for `context_path`, from its
-/// rule's confidence `base`; false where that place drops it (a lock file).
-/// Why: history reports a finding at one of several paths, and the one it
-/// ends at decides how much it counts.
+/// rule's confidence `base` (or the one its content gave it); false where
+/// that place drops it (a lock file). Why: history reports a finding at one
+/// of several paths, and the one it ends at decides how much it counts.
 pub fn reassess(finding: &mut Finding, base: Confidence, context_path: &str) -> bool {
+    let base = finding.content_confidence.unwrap_or(base);
     let value = match finding.kind {
         FindingKind::Secret => finding.secret.as_deref().unwrap_or_default().as_bytes(),
         FindingKind::File => b"",
@@ -333,6 +346,7 @@ pub fn file_finding(rule: &FileRule, path: &str) -> Finding {
         severity: rule.severity,
         confidence: rule.confidence,
         context: None,
+        detail: None,
         secret: None,
         matched: None,
         path: path.to_string(),
@@ -349,6 +363,7 @@ pub fn file_finding(rule: &FileRule, path: &str) -> Finding {
         other_paths: OtherPaths::None,
         deferred: false,
         doc_comment: false,
+        content_confidence: None,
     }
 }
 

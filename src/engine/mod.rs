@@ -11,9 +11,13 @@ pub mod checksum;
 pub mod decode;
 pub mod delta;
 pub mod entropy;
+pub mod jwt;
+pub mod keys;
+mod overlap;
 pub mod placeholder;
 pub mod self_test;
 pub mod text;
+pub mod validate;
 pub mod windows;
 
 use std::collections::HashSet;
@@ -47,6 +51,9 @@ pub struct Match {
     pub encoding: Option<&'static str>,
     /// Whether the line carries an inline allow marker.
     pub allowed: bool,
+    /// What the rule's validator said about this secret (severity,
+    /// confidence and reason from its content), if the rule has one.
+    pub verdict: validate::Verdict,
 }
 
 /// Errors building the engine: only a rule set too large for the automaton.
@@ -389,7 +396,7 @@ impl Engine {
                 });
             }
         }
-        resolve_overlaps(&mut matches, &self.rules.rules);
+        overlap::resolve_overlaps(&mut matches, &self.rules.rules);
         if self.inline_allow {
             mark_allowed(text, &mut matches);
         }
@@ -554,7 +561,9 @@ impl Engine {
                 .name_group
                 .and_then(|group| caps.get(group))
                 .map(|m| m.as_bytes());
-            let Some((secret_bytes, encoding)) = self.accept(rule, secret.as_bytes(), name) else {
+            let Some((secret_bytes, encoding, verdict)) =
+                self.accept(rule, secret.as_bytes(), name)
+            else {
                 continue;
             };
             out.push(Match {
@@ -565,18 +574,20 @@ impl Engine {
                 window: range.clone(),
                 encoding,
                 allowed: false,
+                verdict,
             });
         }
     }
 
     /// Applies a rule's filters to a captured secret; returns the secret to
-    /// report (decoded if the rule decodes) or `None` to drop the hit.
+    /// report (decoded if the rule decodes) with its validator's verdict, or
+    /// `None` to drop the hit.
     fn accept(
         &self,
         rule: &Rule,
         captured: &[u8],
         name: Option<&[u8]>,
-    ) -> Option<(Vec<u8>, Option<&'static str>)> {
+    ) -> Option<(Vec<u8>, Option<&'static str>, validate::Verdict)> {
         let (secret, encoding) = match rule.decode {
             None => (captured.to_vec(), None),
             Some(Decode::Base64) => {
@@ -636,11 +647,15 @@ impl Engine {
         {
             return None;
         }
+        let verdict = match rule.validate {
+            Some(validator) => validate::check(validator, &secret)?,
+            None => validate::Verdict::default(),
+        };
         if let Some(reason) = config_drop {
             self.record_drop(reason, &secret);
             return None;
         }
-        Some((secret, encoding))
+        Some((secret, encoding, verdict))
     }
 
     /// Indexes of the sensitive-file rules that flag this path and content.
@@ -653,64 +668,6 @@ impl Engine {
             .map(|(index, _)| index)
             .collect()
     }
-}
-
-/// One secret, one finding: drops exact duplicates, and generic matches whose
-/// secret overlaps a specific rule's secret.
-fn resolve_overlaps(matches: &mut Vec<Match>, rules: &[Rule]) {
-    if matches.len() < 2 {
-        return;
-    }
-    // Sorted on everything that tells duplicates apart, so which duplicate
-    // is kept does not depend on the order the matches were found in (a
-    // delta scan finds them in another order than a full scan).
-    matches.sort_by(|a, b| {
-        (
-            a.secret_span.start,
-            a.secret_span.end,
-            a.rule,
-            a.span.start,
-            a.span.end,
-            &a.secret,
-        )
-            .cmp(&(
-                b.secret_span.start,
-                b.secret_span.end,
-                b.rule,
-                b.span.start,
-                b.span.end,
-                &b.secret,
-            ))
-    });
-    let mut seen = HashSet::new();
-    matches.retain(|m| seen.insert((m.rule, m.secret_span.clone(), m.secret.clone())));
-    // Specific secrets sorted by start, with the largest end seen so far: a
-    // generic secret overlaps one of them iff, among those starting before
-    // its end, the largest end is past its start. Binary search keeps a line
-    // with thousands of matches linear-logarithmic, not quadratic.
-    let mut specific: Vec<Range<usize>> = matches
-        .iter()
-        .filter(|m| !rules[m.rule].generic)
-        .map(|m| m.secret_span.clone())
-        .collect();
-    if specific.is_empty() {
-        return;
-    }
-    specific.sort_by_key(|s| s.start);
-    let max_end: Vec<usize> = specific
-        .iter()
-        .scan(0, |max, s| {
-            *max = (*max).max(s.end);
-            Some(*max)
-        })
-        .collect();
-    matches.retain(|m| {
-        if !rules[m.rule].generic {
-            return true;
-        }
-        let before = specific.partition_point(|s| s.start < m.secret_span.end);
-        before == 0 || max_end[before - 1] <= m.secret_span.start
-    });
 }
 
 /// Marks matches whose first or last line carries [`INLINE_ALLOW_MARKER`].

@@ -432,6 +432,7 @@ mod tests {
             severity: crate::rules::Severity::High,
             confidence: crate::rules::Confidence::High,
             context: None,
+            detail: None,
             secret: Some(secret.into()),
             matched: Some(matched.into()),
             path: "p".into(),
@@ -448,6 +449,7 @@ mod tests {
             other_paths: crate::finding::OtherPaths::None,
             deferred: false,
             doc_comment: false,
+            content_confidence: None,
         }
     }
 

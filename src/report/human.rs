@@ -301,6 +301,9 @@ fn write_finding(out: &mut dyn Write, finding: &Finding) -> std::io::Result<()> 
         }
         _ => writeln!(out, "  file    {}", printable(&finding.shown_path()))?,
     }
+    if let Some(detail) = &finding.detail {
+        writeln!(out, "  why     {}", printable(detail))?;
+    }
     // `finding` is already redacted, the commit subject too (a secret
     // pasted in a commit message usually sits on its first line).
     if let Some(git) = &finding.git {
@@ -347,9 +350,14 @@ fn write_below(out: &mut dyn Write, finding: &Finding) -> std::io::Result<()> {
         .and_then(|g| g.commit.as_deref())
         .map(|c| format!("  commit {}", &c[..c.len().min(12)]))
         .unwrap_or_default();
+    let detail = finding
+        .detail
+        .as_deref()
+        .map(|d| format!(": {}", printable(d)))
+        .unwrap_or_default();
     writeln!(
         out,
-        "  [{} confidence{}] {} ({}) at {place}{secret}{commit}  fingerprint {}",
+        "  [{} confidence{}{detail}] {} ({}) at {place}{secret}{commit}  fingerprint {}",
         finding.confidence,
         context_note(finding),
         printable(&finding.name),

@@ -278,6 +278,9 @@ fn result(
         properties["inner_path"] = json!(shown.inner_path);
         properties["inner_line"] = json!(raw.line);
     }
+    if let Some(detail) = &raw.detail {
+        properties["detail"] = json!(detail);
+    }
     if let Some(encoding) = &raw.encoding {
         properties["encoding"] = json!(encoding);
     }

@@ -8,6 +8,8 @@ use regex::bytes::{Regex, RegexBuilder};
 
 use serde::Deserialize;
 
+use crate::engine::validate::Validator;
+
 use super::syntax::{FileRuleSyntax, RuleFileSyntax, RuleSyntax};
 use super::{
     Checksum, Confidence, Decode, Deny, FileRule, LazyRegex, Rule, RuleProblem, RuleSet, Severity,
@@ -259,6 +261,22 @@ fn compile_rule(
             }
         },
     };
+    let validate = match syntax.validate.as_deref() {
+        None => None,
+        Some(name) => {
+            let validator = Validator::parse(name);
+            if validator.is_none() {
+                report.problem(format!(
+                    "validate `{name}` is unknown (known: {})",
+                    Validator::NAMES
+                ));
+            }
+            validator
+        }
+    };
+    if syntax.generic && syntax.family {
+        report.problem("a rule is `generic` or `family`, not both");
+    }
     if let Some(min) = syntax.entropy
         && !(0.0..=8.0).contains(&min)
     {
@@ -303,6 +321,8 @@ fn compile_rule(
         decoded_regex,
         jwt_claims: syntax.jwt,
         generic: syntax.generic,
+        family: syntax.family,
+        validate,
         min_length: syntax.min_length,
         deny: syntax
             .deny

@@ -124,6 +124,13 @@ pub struct Rule {
     pub jwt_claims: Option<BTreeMap<String, String>>,
     /// A generic rule yields to a specific rule that matched the same secret.
     pub generic: bool,
+    /// A format-family rule (any JWT, a private key in any armour) yields to
+    /// a provider rule that matched the same secret, and generic rules yield
+    /// to it.
+    pub family: bool,
+    /// The code check the secret must pass, which may also set the
+    /// finding's severity, confidence and reason.
+    pub validate: Option<crate::engine::validate::Validator>,
     /// Shortest secret (in bytes) the rule reports.
     pub min_length: Option<usize>,
     /// Secrets and names the rule never reports.

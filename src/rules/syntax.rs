@@ -52,6 +52,10 @@ pub struct RuleSyntax {
     #[serde(default)]
     pub generic: bool,
     #[serde(default)]
+    pub family: bool,
+    #[serde(default)]
+    pub validate: Option<String>,
+    #[serde(default)]
     pub min_length: Option<usize>,
     #[serde(default)]
     pub deny: Option<DenySyntax>,
