@@ -240,3 +240,116 @@ fn a_path_this_user_may_not_see_is_permission_denied() {
         "{report:#}"
     );
 }
+
+/// Swaps the pack offsets of objects `a` and `b` in a version 2 pack index,
+/// leaving everything else (the trailing checksum included) as it was.
+fn swap_offsets(index: &Path, a: &str, b: &str) {
+    let mut data = std::fs::read(index).unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(&data[..8], b"\xfftOc\0\0\0\x02", "not a v2 index");
+    let count =
+        |at: usize| u32::from_be_bytes([data[at], data[at + 1], data[at + 2], data[at + 3]]);
+    let objects = count(8 + 255 * 4) as usize;
+    let ids = 8 + 256 * 4;
+    let entry = |id: &str| -> usize {
+        let raw: Vec<u8> = (0..20)
+            .map(|i| u8::from_str_radix(&id[2 * i..2 * i + 2], 16).unwrap_or(0))
+            .collect();
+        (0..objects)
+            .find(|&i| data[ids + 20 * i..ids + 20 * (i + 1)] == raw[..])
+            .unwrap_or_else(|| panic!("{id} is not in the index"))
+    };
+    let offsets = ids + objects * (20 + 4);
+    let (a, b) = (offsets + 4 * entry(a), offsets + 4 * entry(b));
+    for i in 0..4 {
+        data.swap(a + i, b + i);
+    }
+    make_writable(index);
+    std::fs::write(index, data).unwrap_or_else(|err| panic!("{err}"));
+}
+
+/// Two objects' offsets swapped in the pack index: every id still finds an
+/// object, but the wrong one. The key's id now leads to harmless text and
+/// the key's content sits under the id of a blob no ref reaches, so nothing
+/// but the index's checksum tells: `history` and `verify` must say the index
+/// is damaged (exit 2, naming it and how to rebuild it), never pass.
+#[test]
+fn an_index_with_swapped_offsets_is_corrupt_not_clean() {
+    let repo = Repo::new();
+    let key = anthropic_key(803);
+    repo.write("app.py", format!("KEY = \"{key}\"\n"));
+    repo.commit("first");
+    let harmless = repo
+        .tree
+        .write("../harmless.txt", "KEY = \"nothing here at all\"\n");
+    let unreachable = repo.git(&["hash-object", "-w", &harmless.to_string_lossy()]);
+    // One pack holding everything, the unreachable blob included.
+    let mut objects = repo.git(&["rev-list", "--objects", "--all"]);
+    objects.push_str(&format!("\n{unreachable}\n"));
+    let mut pack = git_command(repo.path(), DATE)
+        .args(["pack-objects", "-q", ".git/objects/pack/pack"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|err| panic!("{err}"));
+    if let Some(mut stdin) = pack.stdin.take() {
+        use std::io::Write as _;
+        stdin
+            .write_all(objects.as_bytes())
+            .unwrap_or_else(|err| panic!("{err}"));
+    }
+    assert!(pack.wait().is_ok_and(|status| status.success()));
+    repo.git(&["prune-packed"]);
+    let before = history(repo.path(), &["--format", "json", "--no-redact"]);
+    assert_eq!(before.status.code(), Some(1), "{}", text(&before));
+    let report = repo.tree.write("../before.json", &before.stdout);
+
+    let index = the_pack_index(&repo);
+    let secret_blob = repo.git(&["rev-parse", "HEAD:app.py"]);
+    swap_offsets(&index, &secret_blob, &unreachable);
+    let name = index
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+
+    let output = history(repo.path(), &["--format", "json"]);
+    let all = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{all}");
+    assert!(all.contains(&name), "{all}");
+    assert!(all.contains("trailing checksum"), "{all}");
+    assert!(all.contains("git index-pack"), "{all}");
+
+    let output = secretgate()
+        .current_dir(repo.path())
+        .arg("verify")
+        .arg("--report")
+        .arg(&report)
+        .output()
+        .unwrap_or_else(|err| panic!("secretgate verify: {err}"));
+    let all = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{all}");
+    assert!(all.contains(&name), "{all}");
+    assert!(all.contains("trailing checksum"), "{all}");
+}
+
+/// A multi-pack index maps ids to offsets like a pack index: a damaged one
+/// is named, never read from.
+#[test]
+fn a_damaged_multi_pack_index_is_corrupt() {
+    let repo = packed_repo();
+    repo.write("later.txt", "more\n");
+    repo.commit("third");
+    repo.git(&["repack", "-q"]);
+    repo.git(&["multi-pack-index", "write"]);
+    let midx = repo.path().join(".git/objects/pack/multi-pack-index");
+    let data = std::fs::read(&midx).unwrap_or_else(|err| panic!("{err}"));
+    // The last byte before the trailing checksum: inside the offsets chunk.
+    let at = data.len() - 21;
+    damage(&midx, at, &[data[at] ^ 0x01]);
+    for output in [history(repo.path(), &[]), verify(repo.path())] {
+        let all = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{all}");
+        assert!(all.contains("multi-pack-index"), "{all}");
+        assert!(all.contains("trailing checksum"), "{all}");
+        assert!(all.contains("git multi-pack-index write"), "{all}");
+    }
+}

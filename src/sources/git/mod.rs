@@ -97,13 +97,24 @@ pub enum GitError {
     },
     /// A pack index is damaged: the objects of its pack cannot be found.
     #[error(
-        "pack index {path} is corrupt: {problem}; the objects of {pack} cannot be found through it. Move it aside and rebuild it from the pack (`git index-pack {pack}`), or restore it from a backup or a fresh clone"
+        "pack index {path} is corrupt: {problem}; the objects of {pack} cannot be found or read reliably through it. Move it aside and rebuild it from the pack (`git index-pack {pack}`), or restore it from a backup or a fresh clone"
     )]
     CorruptPackIndex {
         /// The `.idx` file.
         path: PathBuf,
         /// Its pack.
         pack: PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
+    /// A multi-pack index is damaged: objects read through it may be the
+    /// wrong ones.
+    #[error(
+        "multi-pack index {path} is corrupt: {problem}; objects cannot be read reliably through it. Remove it and write it again from the packs (`git multi-pack-index write`), or restore it from a backup or a fresh clone"
+    )]
+    CorruptMultiPackIndex {
+        /// The `multi-pack-index` file.
+        path: PathBuf,
         /// What is wrong.
         problem: String,
     },
