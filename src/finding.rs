@@ -85,6 +85,12 @@ pub struct Finding {
     /// the confidence can be judged again from another path.
     #[serde(skip)]
     pub doc_comment: bool,
+    /// The gate's threshold of the policy that judged this finding, when a
+    /// scan spans repositories whose configs set different ones (each file
+    /// is held to its own repository's); `None`: the outcome's. Never
+    /// serialized.
+    #[serde(skip)]
+    pub gate: Option<crate::confidence::Threshold>,
 }
 
 /// Where else the content of a finding is: a path rule (an allowed path, a
@@ -334,6 +340,7 @@ pub fn from_matches(rules: &[Rule], path: &str, text: &[u8], matches: &[Match]) 
                 other_paths: OtherPaths::None,
                 deferred: false,
                 doc_comment,
+                gate: None,
             })
         })
         .collect()
@@ -400,6 +407,7 @@ pub fn file_finding(rule: &FileRule, path: &str) -> Finding {
         other_paths: OtherPaths::None,
         deferred: false,
         doc_comment: false,
+        gate: None,
     }
 }
 

@@ -154,7 +154,7 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
     let failing: Vec<Finding> = outcome
         .findings
         .iter()
-        .filter(|f| outcome.threshold.fails(f.confidence))
+        .filter(|f| outcome.fails(f))
         .cloned()
         .collect();
     let files = CleanupFiles::from_findings(&failing);

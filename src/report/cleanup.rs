@@ -428,6 +428,7 @@ mod tests {
             other_paths: crate::finding::OtherPaths::None,
             deferred: false,
             doc_comment: false,
+            gate: None,
         }
     }
 
