@@ -508,3 +508,22 @@ fn scan_judges_each_root_by_its_own_repositorys_policy() {
     );
     assert_eq!(report["summary"]["findings"], 2, "{report:#}");
 }
+
+/// A tag naming a blob directly is one more place the blob is (it is pushed
+/// and kept under that name): a key committed under an allowed path and also
+/// tagged is reported at the tag.
+#[test]
+fn a_tag_naming_an_allowed_blob_is_a_path_the_policy_does_not_cover() {
+    let repo = Repo::new();
+    let key = anthropic_key(9311);
+    repo.write(".secretgate.toml", ALLOW_FIXTURES);
+    repo.write("tests/fixtures/k.txt", env_line(&key));
+    repo.commit("fixtures");
+    let (code, report) = json_in(repo.path(), &["history"]);
+    assert_eq!(code, 0, "{report:#}");
+    let blob = repo.git(&["rev-parse", "HEAD:tests/fixtures/k.txt"]);
+    repo.git(&["tag", "keyblob", &blob]);
+    let (code, report) = json_in(repo.path(), &["history"]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(only_finding(&report, &key)["path"], "refs/tags/keyblob");
+}

@@ -352,6 +352,9 @@ pub struct History {
     /// The packs, opened once for planning and reading.
     packs: Vec<pack::Pack>,
     tags: Vec<TagInfo>,
+    /// Blobs a ref (a tag) names directly, with those refs' names: each is
+    /// a place the blob is, for the path rules, besides its tree paths.
+    ref_blobs: std::collections::HashMap<ObjectId, Vec<String>>,
     /// The distinct unions of name tags that blobs carry (see [`NameTags`]).
     tag_sets: Vec<std::sync::Arc<[u32]>>,
     stats: HistoryStats,
@@ -450,6 +453,7 @@ impl History {
             None => forest::Forest::default(),
         };
         let mut attribution = forest::Attribution::new(&local, forest);
+        let mut ref_blobs: std::collections::HashMap<ObjectId, Vec<String>> = Default::default();
         for &c in order.iter().filter(|&&c| excluded[c as usize]) {
             attribution.exclude_commit(&graph, c, &mut skipped);
         }
@@ -459,7 +463,10 @@ impl History {
         for tip in &tips {
             match tip {
                 refs::Tip::Tree { id, name } => attribution.attribute_tree(*id, name, &mut skipped),
-                refs::Tip::Blob { id, name } => attribution.attribute_blob(*id, name),
+                refs::Tip::Blob { id, name } => {
+                    ref_blobs.entry(*id).or_default().push(name.clone());
+                    attribution.attribute_blob(*id, name);
+                }
                 refs::Tip::Commit(_) => {}
             }
         }
@@ -535,6 +542,7 @@ impl History {
             tree_index,
             packs,
             tags,
+            ref_blobs,
             tag_sets,
             stats,
             skipped,
@@ -572,6 +580,12 @@ impl History {
     /// so it can reuse what it learnt there.
     pub fn read<S: Send>(&self, options: &ReadOptions, sink: &Sink<'_, S>) {
         read::read_all(self, options, sink);
+    }
+
+    /// The refs (tags) that name `blob` directly: places it is pushed and
+    /// kept under, besides the paths of the trees holding it.
+    pub fn ref_names(&self, blob: &ObjectId) -> &[String] {
+        self.ref_blobs.get(blob).map_or(&[], Vec::as_slice)
     }
 
     /// Author, date and subject of `commit`, read again from the database.
