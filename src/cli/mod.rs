@@ -439,6 +439,17 @@ pub struct HistoryArgs {
     /// PRE_COMMIT_LOCAL_BRANCH); with neither, an error.
     #[arg(long, conflicts_with_all = ["range", "since_commit", "all_objects"])]
     pub pre_push: bool,
+    /// With `--pre-push`: the remote pushed to (git passes its name to the
+    /// hook as its first argument; pre-commit and prek set
+    /// PRE_COMMIT_REMOTE_NAME). Only its remote-tracking refs count as what
+    /// the remote already has; without it, no remote's do.
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "PRE_COMMIT_REMOTE_NAME",
+        requires = "pre_push"
+    )]
+    pub remote: Option<String>,
     /// Also audit the whole history of each submodule whose repository is
     /// here (checked out or in `.git/modules`); findings carry its path.
     #[arg(long, conflicts_with_all = ["range", "since_commit", "pre_push"])]
