@@ -353,3 +353,62 @@ fn a_damaged_multi_pack_index_is_corrupt() {
         assert!(all.contains("git multi-pack-index write"), "{all}");
     }
 }
+
+/// A loose object this user may not read is `unreadable` ("permission
+/// denied"), not a `corrupt_object`: the object may be intact, and the fix is
+/// the file's permissions. Run as `nobody` when the tests run as root.
+#[test]
+fn an_object_file_this_user_may_not_read_is_unreadable_not_corrupt() {
+    use std::os::unix::fs::PermissionsExt as _;
+    use std::os::unix::process::CommandExt as _;
+    let repo = Repo::new();
+    repo.write("README.md", "hello\n");
+    repo.commit("first");
+    let blob = repo.git(&["rev-parse", "HEAD:README.md"]);
+    let privileged = nix_is_root();
+    if privileged {
+        // Everything readable by nobody but the one object file.
+        let status = std::process::Command::new("chmod")
+            .args(["-R", "a+rX"])
+            .arg(repo.path())
+            .status()
+            .unwrap_or_else(|err| panic!("{err}"));
+        assert!(status.success());
+    }
+    let object = repo
+        .path()
+        .join(".git/objects")
+        .join(&blob[..2])
+        .join(&blob[2..]);
+    std::fs::set_permissions(&object, std::fs::Permissions::from_mode(0o000))
+        .unwrap_or_else(|err| panic!("{err}"));
+    let bin = assert_cmd::cargo::cargo_bin("secretgate");
+    let mut cmd = std::process::Command::new(&bin);
+    cmd.args(["history", "--quiet", "--format", "json"])
+        .current_dir(repo.path())
+        .env("HOME", repo.path())
+        .env_remove("CI");
+    if privileged {
+        cmd.uid(65534).gid(65534);
+    }
+    let output = cmd.output().unwrap_or_else(|err| panic!("{err}"));
+    std::fs::set_permissions(&object, std::fs::Permissions::from_mode(0o444))
+        .unwrap_or_else(|err| panic!("{err}"));
+    let all = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{all}");
+    let report = json_report(&output);
+    let item = &report["summary"]["skipped"]["items"][0];
+    assert_eq!(item["reason"], "unreadable", "{report:#}");
+    assert_eq!(item["path"], "README.md", "{report:#}");
+    let detail = item["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("permission denied"), "{detail}");
+    assert!(detail.contains(&blob), "{detail}");
+}
+
+/// Whether modes do not bind this process (root): then the scan runs as nobody.
+fn nix_is_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}

@@ -33,6 +33,28 @@ pub(super) enum ObjectError {
     },
 }
 
+impl ObjectError {
+    /// How a read that failed is counted: `unreadable` when the file system
+    /// refused (permissions, an I/O error: the object may be intact), else
+    /// `corrupt_object`; with the words for the skip's detail.
+    pub(super) fn skip_reason(&self) -> (crate::sources::SkipReason, String) {
+        use crate::sources::SkipReason;
+        match self {
+            ObjectError::Read(err) => match err.downcast_any_ref::<std::io::Error>() {
+                Some(io) => (
+                    SkipReason::Unreadable,
+                    format!(
+                        "its object file cannot be read: {}",
+                        crate::sources::io_detail(io)
+                    ),
+                ),
+                None => (SkipReason::CorruptObject, format!("{err:#}")),
+            },
+            ObjectError::Mismatch { .. } => (SkipReason::CorruptObject, self.to_string()),
+        }
+    }
+}
+
 /// Reads `id` through the object database and checks that its content
 /// hashes to `id`: a damaged loose object still inflates, to the wrong bytes.
 /// For objects no pack walk decoded (loose ones, alternates, leftovers).

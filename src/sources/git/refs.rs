@@ -177,10 +177,11 @@ fn peel(
                 return;
             }
             Err(err) => {
+                let (reason, detail) = err.skip_reason();
                 skipped.push(Skipped {
                     path: name.to_string(),
-                    reason: SkipReason::CorruptObject,
-                    detail: format!("object {id} (target of {name}): {err:#}"),
+                    reason,
+                    detail: format!("object {id} (target of {name}): {detail}"),
                 });
                 return;
             }
