@@ -412,3 +412,28 @@ fn nix_is_root() -> bool {
         .output()
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
+
+/// A loose ref whose name git refuses (`refs/heads/a..b`) is skipped by git
+/// and gix alike; what only it reaches is unread, and said so (exit 2).
+#[test]
+fn a_ref_with_a_name_git_refuses_is_counted_not_dropped() {
+    let repo = Repo::new();
+    repo.write("README.md", "hello\n");
+    let first = repo.commit("first");
+    repo.write("app.py", format!("KEY = \"{}\"\n", anthropic_key(804)));
+    let second = repo.commit("adds a key");
+    repo.git(&["reset", "-q", "--hard", &first]);
+    std::fs::write(
+        repo.path().join(".git/refs/heads/bad..name"),
+        format!("{second}\n"),
+    )
+    .unwrap_or_else(|err| panic!("{err}"));
+    let output = history(repo.path(), &["--format", "json"]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    let report = json_report(&output);
+    let item = &report["summary"]["skipped"]["items"][0];
+    assert_eq!(item["path"], "refs/heads/bad..name", "{report:#}");
+    assert_eq!(item["reason"], "unreadable", "{report:#}");
+    let detail = item["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("git update-ref"), "{detail}");
+}
