@@ -437,3 +437,36 @@ fn a_ref_with_a_name_git_refuses_is_counted_not_dropped() {
     let detail = item["detail"].as_str().unwrap_or_default();
     assert!(detail.contains("git update-ref"), "{detail}");
 }
+
+/// A broken `packed-refs` hides the refs it holds: `verify` must not call
+/// what they reach "unreachable" (`git gc` would not remove it), but say the
+/// file cannot be read, and exit 2.
+#[test]
+fn verify_says_packed_refs_cannot_be_read_not_unreachable() {
+    let repo = Repo::new();
+    repo.write("app.py", format!("KEY = \"{}\"\n", anthropic_key(805)));
+    repo.commit("adds a key");
+    let before = history(repo.path(), &["--format", "json", "--no-redact"]);
+    assert_eq!(before.status.code(), Some(1), "{}", text(&before));
+    let report = repo.tree.write("../before-refs.json", &before.stdout);
+    repo.git(&["pack-refs", "--all"]);
+    let packed = repo.path().join(".git/packed-refs");
+    let content = std::fs::read_to_string(&packed).unwrap_or_else(|err| panic!("{err}"));
+    let mut lines: Vec<&str> = content.lines().collect();
+    lines.insert(1, "not a ref line");
+    std::fs::write(&packed, lines.join("\n") + "\n").unwrap_or_else(|err| panic!("{err}"));
+    // Only the packed ref reaches the key: no reflogs, no index.
+    std::fs::remove_dir_all(repo.path().join(".git/logs")).unwrap_or_else(|err| panic!("{err}"));
+    std::fs::remove_file(repo.path().join(".git/index")).unwrap_or_else(|err| panic!("{err}"));
+    let output = secretgate()
+        .current_dir(repo.path())
+        .arg("verify")
+        .arg("--report")
+        .arg(&report)
+        .output()
+        .unwrap_or_else(|err| panic!("secretgate verify: {err}"));
+    let all = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{all}");
+    assert!(all.contains("packed-refs: line 2"), "{all}");
+    assert!(!all.contains("unreachable"), "{all}");
+}

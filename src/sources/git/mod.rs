@@ -118,6 +118,16 @@ pub enum GitError {
         /// What is wrong.
         problem: String,
     },
+    /// The refs cannot all be read, so what reaches an object is unknown.
+    #[error(
+        "{path}: {problem}; the refs cannot all be read, so what still reaches each object cannot be told. Repair it (fix or remove the bad line, or restore the file from a backup or a fresh clone) and run again"
+    )]
+    UnreadableRefs {
+        /// `packed-refs`, or the `refs` directory.
+        path: PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
     /// The object database could not be enumerated (`--all-objects`).
     #[error("cannot list the objects of {path}")]
     Objects {
