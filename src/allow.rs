@@ -95,6 +95,22 @@ pub struct Suppressed {
     pub unused_ignores: Option<Vec<IgnoreEntry>>,
 }
 
+impl Suppressed {
+    /// Adds another scan's counts (`scan` of several repositories).
+    pub fn add(&mut self, other: Suppressed) {
+        self.allowed_paths += other.allowed_paths;
+        self.ignored += other.ignored;
+        self.baseline += other.baseline;
+        self.entropy_floor += other.entropy_floor;
+        self.public_values += other.public_values;
+        if let Some(unused) = other.unused_ignores {
+            self.unused_ignores
+                .get_or_insert_with(Vec::new)
+                .extend(unused);
+        }
+    }
+}
+
 impl AllowList {
     /// Reads an ignore file and a baseline, each with who named it; either
     /// may be absent.

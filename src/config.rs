@@ -147,6 +147,10 @@ pub struct ConfigSummary {
     /// findings pass: shown so it is never silent).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub min_confidence: Option<crate::rules::Confidence>,
+    /// In `summary.configs` (a `scan` of several repositories): the
+    /// directory whose policy files judged that part of the scan.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub root: Option<String>,
 }
 
 /// One `[rules] entropy` entry.
@@ -171,6 +175,37 @@ impl ConfigSummary {
             *value = crate::redact::redact(value);
         }
         copy
+    }
+
+    /// Adds what another repository's config changed (a `scan` of several
+    /// repositories): lists are joined, `weakens_detection` holds if either
+    /// weakens, the lower gate threshold and the first file and baseline
+    /// are kept. A reader of this one summary misses nothing any config
+    /// turned off; `summary.configs` says which did what.
+    pub fn absorb(&mut self, other: &ConfigSummary) {
+        fn join<T: Clone + PartialEq>(into: &mut Vec<T>, from: &[T]) {
+            for item in from {
+                if !into.contains(item) {
+                    into.push(item.clone());
+                }
+            }
+        }
+        if self.file.is_none() {
+            self.file.clone_from(&other.file);
+        }
+        join(&mut self.disabled_rules, &other.disabled_rules);
+        join(&mut self.allowed_paths, &other.allowed_paths);
+        join(&mut self.extra_rules, &other.extra_rules);
+        self.entropy.extend(other.entropy.iter().cloned());
+        join(&mut self.public_values, &other.public_values);
+        if self.baseline.is_none() {
+            self.baseline.clone_from(&other.baseline);
+        }
+        self.weakens_detection |= other.weakens_detection;
+        self.min_confidence = match (self.min_confidence, other.min_confidence) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
     }
 
     /// Whether the config changed anything about detection.
@@ -321,6 +356,7 @@ impl RepoConfig {
             baseline,
             weakens_detection,
             min_confidence: self.min_confidence,
+            root: None,
         }
     }
 }

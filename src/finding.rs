@@ -101,6 +101,12 @@ pub struct Finding {
     /// serialized.
     #[serde(skip)]
     pub content_confidence: Option<Confidence>,
+    /// The gate's threshold of the policy that judged this finding, when a
+    /// scan spans repositories whose configs set different ones (each file
+    /// is held to its own repository's); `None`: the outcome's. Never
+    /// serialized.
+    #[serde(skip)]
+    pub gate: Option<crate::confidence::Threshold>,
 }
 
 impl Finding {
@@ -174,14 +180,97 @@ pub struct Utf16Columns {
 /// (the bytes of its line before it). Invalid UTF-8 counts one unit per
 /// replacement character, as a lossy decode would show it.
 pub fn utf16_column(line_prefix: &[u8]) -> usize {
-    // Every finding measures its line from the start: with thousands of
-    // findings on one long line (a minified bundle, a JSON dump) decoding the
-    // prefix each time cost far more than the scan. ASCII, by far the common
-    // case, is one unit a byte and checked a word at a time.
-    if line_prefix.is_ascii() {
-        return line_prefix.len() + 1;
+    utf16_units(line_prefix) + 1
+}
+
+/// UTF-16 code units of `bytes` decoded lossily; ASCII, by far the common
+/// case, is one unit a byte and checked a word at a time.
+fn utf16_units(bytes: &[u8]) -> usize {
+    if bytes.is_ascii() {
+        return bytes.len();
     }
-    String::from_utf8_lossy(line_prefix).encode_utf16().count() + 1
+    String::from_utf8_lossy(bytes).encode_utf16().count()
+}
+
+/// Bytes between two remembered UTF-16 counts of a line: a column costs at
+/// most this much decoding, however long its line.
+const UTF16_STEP: usize = 512;
+
+/// What every finding on a line needs to know about the line before it,
+/// learnt once per line. Why: thousands of findings on one long line (a
+/// minified bundle, a JSON dump) each measured their line from its start,
+/// so findings cost the square of the line's length.
+#[derive(Debug, Default)]
+struct LineFacts {
+    /// The first byte of the line that is not a space or a tab (or where the
+    /// search stopped, at the line's end).
+    first_non_blank: usize,
+    /// Offsets in the line, each at a character boundary, with the UTF-16
+    /// units of the line before it; the first is the line's start.
+    checkpoints: Vec<(usize, usize)>,
+}
+
+/// [`LineFacts`] of the lines of one text, by line start.
+struct Lines<'t> {
+    text: &'t [u8],
+    facts: std::collections::HashMap<usize, LineFacts>,
+}
+
+impl<'t> Lines<'t> {
+    fn new(text: &'t [u8]) -> Self {
+        Lines {
+            text,
+            facts: std::collections::HashMap::new(),
+        }
+    }
+
+    fn facts(&mut self, line_start: usize) -> &mut LineFacts {
+        let text = self.text;
+        self.facts.entry(line_start).or_insert_with(|| {
+            let first_non_blank = text[line_start..]
+                .iter()
+                .position(|b| !matches!(b, b' ' | b'\t'))
+                .map_or(text.len(), |i| line_start + i);
+            LineFacts {
+                first_non_blank,
+                checkpoints: vec![(line_start, 0)],
+            }
+        })
+    }
+
+    /// Whether the line starting at `line_start` is a documentation comment
+    /// as far as `at` ([`is_doc_comment_line`] of the bytes before `at`).
+    fn doc_comment(&mut self, line_start: usize, at: usize) -> bool {
+        let from = self.facts(line_start).first_non_blank.min(at);
+        is_doc_comment_line(&self.text[from..at])
+    }
+
+    /// [`utf16_column`] of `text[line_start..at]`, decoding at most
+    /// [`UTF16_STEP`] bytes beyond what earlier calls on the line decoded.
+    fn utf16_column(&mut self, line_start: usize, at: usize) -> usize {
+        let text = self.text;
+        let checkpoints = &mut self.facts(line_start).checkpoints;
+        // Remember counts every STEP bytes up to `at`, each at a byte that
+        // starts a character (or is not a continuation byte): decoding
+        // splits there exactly as a decode of the whole prefix does.
+        while let Some(&(offset, units)) = checkpoints.last() {
+            let mut next = offset + UTF16_STEP;
+            while next < at && text[next] & 0xc0 == 0x80 {
+                next += 1;
+            }
+            if next >= at {
+                break;
+            }
+            checkpoints.push((next, units + utf16_units(&text[offset..next])));
+        }
+        let before = checkpoints.partition_point(|&(offset, _)| offset <= at);
+        let (offset, units) = checkpoints[before.saturating_sub(1)];
+        if at > offset && text[at..].first().is_some_and(|b| b & 0xc0 == 0x80) {
+            // `at` splits a character: decode the prefix whole, as before.
+            return utf16_column(&text[line_start..at]);
+        }
+        units + utf16_units(&text[offset..at]) + 1
+    }
 }
 
 /// Where in git history a finding lives, so the person cleaning up knows which
@@ -248,13 +337,14 @@ pub fn from_matches(rules: &[Rule], path: &str, text: &[u8], matches: &[Match]) 
         return Vec::new();
     }
     let index = LineIndex::new(text);
+    let mut lines = Lines::new(text);
     matches
         .iter()
         .filter_map(|m| {
             let rule = &rules[m.rule];
             let start = index.position(m.secret_span.start);
             let start_line = m.secret_span.start + 1 - start.column;
-            let doc_comment = is_doc_comment_line(&text[start_line..m.secret_span.start]);
+            let doc_comment = lines.doc_comment(start_line, m.secret_span.start);
             let base = m.verdict.confidence.unwrap_or(rule.confidence);
             let Assessment::Report(confidence, context) =
                 assess(base, path, &m.secret, doc_comment)
@@ -266,8 +356,8 @@ pub fn from_matches(rules: &[Rule], path: &str, text: &[u8], matches: &[Match]) 
             let end_line = last_offset + 1 - last.column;
             let end = m.secret_span.end.max(last_offset + 1).min(text.len());
             let utf16 = Utf16Columns {
-                column: utf16_column(&text[start_line..m.secret_span.start]),
-                end_column: utf16_column(&text[end_line..end]),
+                column: lines.utf16_column(start_line, m.secret_span.start),
+                end_column: lines.utf16_column(end_line, end),
             };
             Some(Finding {
                 kind: FindingKind::Secret,
@@ -294,6 +384,7 @@ pub fn from_matches(rules: &[Rule], path: &str, text: &[u8], matches: &[Match]) 
                 deferred: false,
                 doc_comment,
                 content_confidence: m.verdict.confidence,
+                gate: None,
             })
         })
         .collect()
@@ -364,12 +455,54 @@ pub fn file_finding(rule: &FileRule, path: &str) -> Finding {
         deferred: false,
         doc_comment: false,
         content_confidence: None,
+        gate: None,
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{fingerprint, utf16_column};
+    use super::{Lines, fingerprint, utf16_column};
+
+    #[test]
+    fn columns_of_a_long_line_match_decoding_its_prefix() {
+        // ASCII, 2-, 3- and 4-byte characters and stray bytes, across many
+        // checkpoints, asked for out of order.
+        let mut line = Vec::new();
+        for i in 0..3000 {
+            match i % 7 {
+                0 => line.extend("é".as_bytes()),
+                1 => line.extend("€".as_bytes()),
+                2 => line.extend("😀".as_bytes()),
+                3 => line.push(0x80),
+                4 => line.push(0xf0),
+                _ => line.extend(b"ab"),
+            }
+        }
+        let mut text = b"first line\n".to_vec();
+        let start = text.len();
+        text.extend(&line);
+        text.extend(b"\nlast");
+        let mut lines = Lines::new(&text);
+        let mut at: Vec<usize> = (start..start + line.len()).step_by(37).collect();
+        at.extend((start..start + line.len()).rev().step_by(101));
+        for at in at {
+            assert_eq!(
+                lines.utf16_column(start, at),
+                utf16_column(&text[start..at]),
+                "at {at}"
+            );
+        }
+    }
+
+    #[test]
+    fn doc_comments_are_judged_from_the_line_start() {
+        let text = b"x\n   /// key = a\n\t\t  \n";
+        let mut lines = Lines::new(text);
+        assert!(lines.doc_comment(2, 12));
+        assert!(!lines.doc_comment(2, 3)); // only blanks before it
+        assert!(!lines.doc_comment(0, 1));
+        assert!(!lines.doc_comment(18, 22));
+    }
 
     #[test]
     fn utf16_columns_count_code_units_not_bytes() {

@@ -48,7 +48,9 @@ impl ScanStats {
         self.skipped.iter().any(|s| s.reason.is_error())
     }
 
-    fn merge(&mut self, other: ScanStats) {
+    /// Adds the counts and skips of another scan (`scan` of several
+    /// repositories runs one scan per repository).
+    pub fn merge(&mut self, other: ScanStats) {
         self.scanned += other.scanned;
         self.bytes += other.bytes;
         self.allowed += other.allowed;
@@ -69,6 +71,9 @@ pub struct ScanOutcome {
     pub suppressed: crate::allow::Suppressed,
     /// What the repository config turned off, shown in every report.
     pub config: crate::config::ConfigSummary,
+    /// `scan` of paths in several repositories: each one's own config (their
+    /// union is `config`); empty otherwise.
+    pub configs: Vec<crate::config::ConfigSummary>,
     /// The documentation of every rule that produced a finding, by id, for
     /// formats that describe rules once (SARIF).
     pub rule_docs: BTreeMap<String, crate::rules::RuleDoc>,
@@ -308,10 +313,15 @@ impl<'e> Collector<'e> {
 impl ScanOutcome {
     /// How many findings fail the gate (confidence at or above the threshold).
     pub fn blocking(&self) -> usize {
-        self.findings
-            .iter()
-            .filter(|f| self.threshold.fails(f.confidence))
-            .count()
+        self.findings.iter().filter(|f| self.fails(f)).count()
+    }
+
+    /// Whether `finding` fails the gate: its own policy's threshold, else the run's.
+    pub fn fails(&self, finding: &Finding) -> bool {
+        finding
+            .gate
+            .unwrap_or(self.threshold)
+            .fails(finding.confidence)
     }
 
     /// Sorts findings by path, line and rule, and skips by path: output is

@@ -103,13 +103,29 @@ pub fn toml_error(text: &str, err: &toml::de::Error) -> String {
         .trim();
     let line_text: String = line_text.chars().take(EXCERPT_CHARS).collect();
     if line_text.is_empty() {
-        format!("line {line}, column {column}: {message}")
-    } else {
-        format!(
-            "line {line}, column {column}: {message} (the line, redacted: `{}`)",
-            printable(&redact(&line_text))
-        )
+        return format!("line {line}, column {column}: {message}");
     }
+    // A plain key (`min_confidence = ...`) says what to fix and is no
+    // secret: it stays; the value is redacted.
+    let shown = match line_text.split_once('=') {
+        Some((key, value)) if is_plain_key(key.trim()) => {
+            format!("{} = {}", key.trim(), redact(value.trim()))
+        }
+        _ => redact(&line_text),
+    };
+    format!(
+        "line {line}, column {column}: {message} (the line, redacted: `{}`)",
+        printable(&shown)
+    )
+}
+
+/// A key made of lowercase letters, `_`, `-` and `.` only, as the keys of
+/// our config and rule files are: a word, never a generated secret.
+fn is_plain_key(key: &str) -> bool {
+    (1..=32).contains(&key.len())
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || matches!(b, b'_' | b'-' | b'.'))
 }
 
 /// `message` with the content of every double-quoted part redacted: serde
@@ -188,5 +204,17 @@ mod tests {
         let shown = err.map(|err| toml_error(&text, &err)).unwrap_or_default();
         assert!(shown.contains("invalid type: string \""), "{shown}");
         assert!(!shown.contains(&secret[..9]), "{shown}");
+        // A plain key stays, to say what to fix; its value does not.
+        let text = format!("[default]\naws_secret_access_key = \"{secret}\" x\n");
+        let err = toml::from_str::<toml::Table>(&text).err();
+        let shown = err.map(|err| toml_error(&text, &err)).unwrap_or_default();
+        assert!(shown.contains("`aws_secret_access_key = "), "{shown}");
+        assert!(!shown.contains(&secret[..9]), "{shown}");
+        // A key that is no plain word is redacted with its line.
+        let text = format!("{secret} = 1 x\n");
+        let err = toml::from_str::<toml::Table>(&text).err();
+        let shown = err.map(|err| toml_error(&text, &err)).unwrap_or_default();
+        assert!(!shown.contains(&secret[..20]), "{shown}");
+        assert!(!shown.contains(" = 1"), "{shown}");
     }
 }

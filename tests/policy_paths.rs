@@ -398,3 +398,132 @@ fn outside_a_repository_scan_reads_the_policy_at_the_root_of_what_it_scans() {
     assert_eq!(placed(&report), [pair("anthropic-api-key", "src/app.txt")]);
     assert_eq!(report["summary"]["config"]["file"], ".secretgate.toml");
 }
+
+/// `scan A B` with A and B in two repositories: each file is judged by the
+/// policy of the repository holding it. A's config allows `tests/fixtures/**`
+/// and disables `anthropic-api-key`, A's ignore file accepts a key; none of
+/// that may hide B's keys, whichever is named first, and the summary lists
+/// each repository's config.
+#[test]
+fn scan_judges_each_root_by_its_own_repositorys_policy() {
+    let parent = Tree::new();
+    let repo_a = parent.path().join("a");
+    let repo_b = parent.path().join("b");
+    for repo in [&repo_a, &repo_b] {
+        std::fs::create_dir_all(repo).unwrap_or_else(|err| panic!("{err}"));
+        run_git(repo, DATE, &["init", "-q"]);
+    }
+    let fixture_key = anthropic_key(9301);
+    let plain_key = anthropic_key(9302);
+    let ignored_key = format!("ghp_{}", random_string(9303, 36, BASE62));
+    parent.write(
+        "a/.secretgate.toml",
+        "[allow]\npaths = [\"tests/fixtures/**\"]\n[rules]\ndisable = [\"anthropic-api-key\"]\n",
+    );
+    parent.write("b/tests/fixtures/k.txt", env_line(&fixture_key));
+    parent.write("b/src/main.txt", env_line(&plain_key));
+    parent.write("b/src/token.txt", format!("token = {ignored_key}\n"));
+    // The ignore entry, by fingerprint, for the GitHub token in B.
+    let (_, from_b) = json_in(&repo_b, &["scan", "."]);
+    let fingerprint = findings_of(&from_b, &ignored_key)
+        .first()
+        .map(|f| f["fingerprint"].as_str().unwrap_or_default().to_string())
+        .unwrap_or_else(|| panic!("no finding of the token: {from_b:#}"));
+    parent.write("a/.secretgateignore", format!("{fingerprint}\n"));
+
+    for order in [["a", "b"], ["b", "a"]] {
+        let (code, report) = json_in(parent.path(), &["scan", order[0], order[1]]);
+        assert_eq!(code, 1, "{order:?}: {report:#}");
+        for key in [&fixture_key, &plain_key, &ignored_key] {
+            assert_eq!(findings_of(&report, key).len(), 1, "{order:?}: {report:#}");
+        }
+        let configs = report["summary"]["configs"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no summary.configs: {report:#}"));
+        assert_eq!(configs.len(), 2, "{report:#}");
+        let of = |root: &str| {
+            configs
+                .iter()
+                .find(|c| c["root"] == root)
+                .unwrap_or_else(|| panic!("no config for {root}: {report:#}"))
+        };
+        assert_eq!(of("a")["disabled_rules"][0], "anthropic-api-key");
+        assert_eq!(of("a")["file"], "a/.secretgate.toml");
+        assert!(of("b")["file"].is_null(), "{report:#}");
+        // The union: a reader of summary.config alone misses nothing.
+        assert_eq!(report["summary"]["config"]["weakens_detection"], true);
+        assert_eq!(
+            report["summary"]["config"]["disabled_rules"][0],
+            "anthropic-api-key"
+        );
+    }
+
+    // A's own files still obey A's policy in the same run.
+    parent.write("a/tests/fixtures/k.txt", env_line(&anthropic_key(9304)));
+    parent.write(
+        "a/src/gh.txt",
+        format!("token = ghp_{}\n", random_string(9305, 36, BASE62)),
+    );
+    let (_, report) = json_in(parent.path(), &["scan", "b", "a"]);
+    let paths: Vec<String> = placed(&report).into_iter().map(|(_, p)| p).collect();
+    assert!(paths.contains(&"a/src/gh.txt".to_string()), "{report:#}");
+    assert!(
+        !paths.iter().any(|p| p == "a/tests/fixtures/k.txt"),
+        "{report:#}"
+    );
+    let human = run(parent.path(), &["scan", "a", "b"]);
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(
+        text.contains("config a/.secretgate.toml: changes detection"),
+        "{text}"
+    );
+
+    // A's gate lets medium findings pass; B's does not.
+    parent.write("a/.secretgate.toml", "[gate]\nmin_confidence = \"high\"\n");
+    std::fs::remove_file(repo_a.join(".secretgateignore")).unwrap_or_else(|err| panic!("{err}"));
+    let password = |seed| format!("db_password = \"{}\"\n", random_string(seed, 24, BASE62));
+    for dir in ["a", "b"] {
+        for file in [
+            "tests/fixtures/k.txt",
+            "src/main.txt",
+            "src/token.txt",
+            "src/gh.txt",
+        ] {
+            let _ = std::fs::remove_file(parent.path().join(dir).join(file));
+        }
+    }
+    parent.write("a/app.py", password(9306));
+    let (code, report) = json_in(parent.path(), &["scan", "a"]);
+    assert_eq!(
+        (code, report["summary"]["blocking"].as_u64()),
+        (0, Some(0)),
+        "{report:#}"
+    );
+    parent.write("b/app.py", password(9307));
+    let (code, report) = json_in(parent.path(), &["scan", "a", "b"]);
+    assert_eq!(
+        (code, report["summary"]["blocking"].as_u64()),
+        (1, Some(1)),
+        "{report:#}"
+    );
+    assert_eq!(report["summary"]["findings"], 2, "{report:#}");
+}
+
+/// A tag naming a blob directly is one more place the blob is (it is pushed
+/// and kept under that name): a key committed under an allowed path and also
+/// tagged is reported at the tag.
+#[test]
+fn a_tag_naming_an_allowed_blob_is_a_path_the_policy_does_not_cover() {
+    let repo = Repo::new();
+    let key = anthropic_key(9311);
+    repo.write(".secretgate.toml", ALLOW_FIXTURES);
+    repo.write("tests/fixtures/k.txt", env_line(&key));
+    repo.commit("fixtures");
+    let (code, report) = json_in(repo.path(), &["history"]);
+    assert_eq!(code, 0, "{report:#}");
+    let blob = repo.git(&["rev-parse", "HEAD:tests/fixtures/k.txt"]);
+    repo.git(&["tag", "keyblob", &blob]);
+    let (code, report) = json_in(repo.path(), &["history"]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(only_finding(&report, &key)["path"], "refs/tags/keyblob");
+}

@@ -135,7 +135,8 @@ fn a_pushed_annotated_tag_is_scanned_message_blob_and_tree() {
     );
     let output = secretgate()
         .current_dir(p.repo.path())
-        .args(["history", "--pre-push", "--quiet", "--format", "json"])
+        .args(["history", "--pre-push", "--remote", "origin", "--quiet"])
+        .args(["--format", "json"])
         .write_stdin(lines)
         .output()
         .unwrap_or_else(|err| panic!("{err}"));
@@ -210,4 +211,36 @@ fn pre_push_with_nothing_to_go_on_fails_closed() {
         "an up-to-date push failed:\n{}",
         stderr(&output)
     );
+}
+
+/// What another remote has says nothing about the remote pushed to: a key
+/// already on a private mirror (`mirror/main` reaches it) is new to an empty
+/// `origin`, and the push there is blocked.
+#[test]
+fn another_remotes_tracking_refs_do_not_count_as_pushed() {
+    let p = Pushing::new();
+    let mirror = Tree::new();
+    run_git(mirror.path(), DATE, &["init", "-q", "--bare"]);
+    p.repo
+        .git(&["remote", "add", "mirror", &mirror.path().to_string_lossy()]);
+    p.repo
+        .write("app.py", format!("KEY = \"{}\"\n", anthropic_key(612)));
+    p.repo.commit("adds a key");
+    p.repo.git(&["push", "-q", "--no-verify", "mirror", "main"]);
+    assert!(
+        !p.repo
+            .git(&["rev-parse", "refs/remotes/mirror/main"])
+            .is_empty()
+    );
+
+    let output = p.push(&["main"]);
+    assert!(!output.status.success(), "{}", stderr(&output));
+    assert!(!p.remote_has("refs/heads/main"), "the key reached origin");
+
+    // Once origin has it, a push that adds nothing new goes through.
+    p.repo.git(&["push", "-q", "--no-verify", "origin", "main"]);
+    p.repo.write("README.md", "clean\n");
+    p.repo.commit("clean");
+    let output = p.push(&["main"]);
+    assert!(output.status.success(), "{}", stderr(&output));
 }

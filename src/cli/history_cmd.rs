@@ -27,9 +27,9 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
         _ if args.pre_push => {
             // A terminal is a person, not git: no lines to wait for.
             let pushed = if std::io::stdin().is_terminal() {
-                pre_push_range(&repo, std::io::empty())?
+                pre_push_range(&repo, args.remote.as_deref(), std::io::empty())?
             } else {
-                pre_push_range(&repo, std::io::stdin().lock())?
+                pre_push_range(&repo, args.remote.as_deref(), std::io::stdin().lock())?
             };
             match pushed {
                 Some(range) => Some(range),
@@ -180,7 +180,7 @@ pub fn run(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
     let failing: Vec<Finding> = outcome
         .findings
         .iter()
-        .filter(|f| outcome.threshold.fails(f.confidence))
+        .filter(|f| outcome.fails(f))
         .cloned()
         .collect();
     let files = CleanupFiles::from_findings(&failing);
@@ -415,8 +415,10 @@ fn write_cleanup_files(emit: &EmitArgs, files: &CleanupFiles) -> anyhow::Result<
 /// The commits a push sends, from git's pre-push lines on stdin: every
 /// pushed local tip (a tag as it is: its message and whatever it names are
 /// pushed), minus what the remote had (its old tips, when we have them) and
-/// minus everything any remote-tracking ref reaches (already pushed
-/// somewhere). `None` when the push only deletes refs.
+/// minus everything the remote-tracking refs of `remote` (the remote pushed
+/// to) reach. Another remote's refs say nothing about this one: a commit
+/// pushed to a private mirror is still new to the public remote. `None`
+/// when the push only deletes refs.
 ///
 /// Hook managers (pre-commit, prek) do not forward git's lines; they name the
 /// pushed range in their environment instead ([`ManagerPush`]). With neither,
@@ -424,6 +426,7 @@ fn write_cleanup_files(emit: &EmitArgs, files: &CleanupFiles) -> anyhow::Result<
 /// unchecked: an error.
 fn pre_push_range(
     repo: &gix::ThreadSafeRepository,
+    remote: Option<&str>,
     input: impl std::io::BufRead,
 ) -> anyhow::Result<Option<RevRange>> {
     use anyhow::Context as _;
@@ -478,16 +481,34 @@ fn pre_push_range(
     if include.is_empty() {
         return Ok(None);
     }
-    let references = repo
-        .references()
-        .context("cannot list the remote-tracking refs")?;
-    for reference in references
-        .remote_branches()
-        .context("cannot list the remote-tracking refs")?
-        .flatten()
-    {
-        if let Some(id) = reference.target().try_id() {
-            exclude.push(id.to_hex().to_string());
+    if let Some(remote) = remote.filter(|name| !name.is_empty()) {
+        let prefix = format!("refs/remotes/{remote}/");
+        // Another remote whose name extends this one's (`origin/mirror`
+        // beside `origin`) keeps its refs under the same prefix.
+        let longer: Vec<String> = repo
+            .remote_names()
+            .iter()
+            .filter(|name| {
+                name.strip_prefix(remote.as_bytes())
+                    .is_some_and(|rest| rest.starts_with(b"/"))
+            })
+            .map(|name| format!("refs/remotes/{name}/"))
+            .collect();
+        let references = repo
+            .references()
+            .context("cannot list the remote-tracking refs")?;
+        for reference in references
+            .prefixed(prefix.as_str())
+            .context("cannot list the remote-tracking refs")?
+            .flatten()
+        {
+            let name = reference.name().as_bstr().to_string();
+            if longer.iter().any(|other| name.starts_with(other.as_str())) {
+                continue;
+            }
+            if let Some(id) = reference.target().try_id() {
+                exclude.push(id.to_hex().to_string());
+            }
         }
     }
     Ok(Some(RevRange {

@@ -464,6 +464,18 @@ pub struct HistoryArgs {
     /// reach, nothing for a deletion, the whole history for other events.
     #[arg(long, conflicts_with_all = ["range", "since_commit", "all_objects", "pre_push"])]
     pub range_from_event: bool,
+
+    /// With `--pre-push`: the remote pushed to (git passes its name to the
+    /// hook as its first argument; pre-commit and prek set
+    /// PRE_COMMIT_REMOTE_NAME). Only its remote-tracking refs count as what
+    /// the remote already has; without it, no remote's do.
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "PRE_COMMIT_REMOTE_NAME",
+        requires = "pre_push"
+    )]
+    pub remote: Option<String>,
     /// Also audit the whole history of each submodule whose repository is
     /// here (checked out or in `.git/modules`); findings carry its path.
     #[arg(long, conflicts_with_all = ["range", "since_commit", "pre_push", "range_from_event"])]

@@ -92,10 +92,49 @@ pub fn repository_top(repo: &gix::Repository) -> PathBuf {
     shown(repo.workdir().unwrap_or_else(|| repo.git_dir()))
 }
 
-/// Where `scan` looks for policy files, and how it maps reported paths to
-/// the paths they name (relative to that directory): the top of the
-/// repository holding the first path scanned; outside any repository, as
-/// before, the first path when it is a directory, else the current directory.
+/// The paths of one `scan` that one set of policy files judges.
+#[derive(Debug)]
+pub struct ScanGroup {
+    /// Where the policy files are, as shown (see [`scan_root`]).
+    pub root: PathBuf,
+    /// How reported paths map to the paths the policy names.
+    pub base: PathBase,
+    /// The scanned paths it judges, in command-line order.
+    pub paths: Vec<PathBuf>,
+}
+
+/// The scanned paths grouped by the directory whose policy files judge them
+/// (each path's own repository, see [`scan_root`]), in the order each
+/// directory first appears: `scan A B` with A and B in two repositories
+/// judges A's files by A's policy and B's by B's, never B's by A's.
+pub fn scan_groups(paths: &[PathBuf]) -> Vec<ScanGroup> {
+    let mut groups: Vec<(Option<PathBuf>, ScanGroup)> = Vec::new();
+    for path in paths {
+        let (root, base) = scan_root(std::slice::from_ref(path));
+        let key = std::fs::canonicalize(&root).ok();
+        match groups
+            .iter_mut()
+            .find(|(k, group)| key.is_some() && *k == key || group.root == root)
+        {
+            Some((_, group)) => group.paths.push(path.clone()),
+            None => groups.push((
+                key,
+                ScanGroup {
+                    root,
+                    base,
+                    paths: vec![path.clone()],
+                },
+            )),
+        }
+    }
+    groups.into_iter().map(|(_, group)| group).collect()
+}
+
+/// Where `scan` looks for policy files for `paths` (all in one repository,
+/// see [`scan_groups`]), and how it maps reported paths to the paths they
+/// name (relative to that directory): the top of the repository holding the
+/// first path; outside any repository the first path when it is a
+/// directory, else the current directory.
 pub fn scan_root(paths: &[PathBuf]) -> (PathBuf, PathBase) {
     let first = paths.first().filter(|p| p.as_os_str() != "-");
     let outside = first

@@ -63,6 +63,16 @@ pub fn resolve_history_paths(outcome: &mut ScanOutcome, history: &History, engin
                 commit: Some(commit.to_string()),
             })
             .collect();
+        // A tag naming the blob itself is one more place it is, and one no
+        // allowed-path glob of the tree paths covers.
+        if finding.kind == FindingKind::Secret
+            && let Some(blob) = parse(&git.blob)
+        {
+            held.extend(history.ref_names(&blob).iter().map(|name| PathAt {
+                path: name.clone(),
+                commit: None,
+            }));
+        }
         if pending {
             if held.is_empty() {
                 return false;

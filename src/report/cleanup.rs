@@ -450,6 +450,7 @@ mod tests {
             deferred: false,
             doc_comment: false,
             content_confidence: None,
+            gate: None,
         }
     }
 

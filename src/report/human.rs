@@ -21,22 +21,27 @@ pub fn write(
     // Always redacted here, every field through the one redaction step: a
     // secret also hides in a file name, a commit subject or an author name.
     let redactor = Redactor::new(&outcome.findings);
-    let threshold = outcome.threshold;
+    // Several repositories' policies (a `scan` across them) may each set
+    // their own threshold.
+    let gate = if outcome.configs.is_empty() {
+        format!("--min-confidence {}", outcome.threshold.0)
+    } else {
+        "the --min-confidence of their repository".to_string()
+    };
     let (failing, below): (Vec<Finding>, Vec<Finding>) = outcome
         .findings
         .iter()
         .map(|f| redactor.finding(f))
-        .partition(|f| threshold.fails(f.confidence));
+        .partition(|f| outcome.fails(f));
     for finding in &failing {
         write_finding(out, finding)?;
     }
     if !below.is_empty() {
         writeln!(
             out,
-            "{} finding{} below --min-confidence {} (listed, not failing: test, example and docs files, weak defaults, known public values):",
+            "{} finding{} below {gate} (listed, not failing: test, example and docs files, weak defaults, known public values):",
             below.len(),
             plural(below.len() as u64),
-            threshold.0,
         )?;
         for finding in &below {
             write_below(out, finding)?;
@@ -87,7 +92,15 @@ pub fn write(
             writeln!(out, "note: {}", printable(note))?;
         }
     }
-    write_config(out, &outcome.config, &outcome.suppressed)?;
+    if outcome.configs.is_empty() {
+        write_config(out, &outcome.config, &outcome.suppressed)?;
+    } else {
+        // One block per repository's config; what they kept out is counted
+        // on the summary line.
+        for config in &outcome.configs {
+            write_config(out, config, &Default::default())?;
+        }
+    }
     if let Some(history) = &outcome.history {
         if let Some(unused) = &outcome.suppressed.unused_ignores {
             for entry in unused {
@@ -121,7 +134,7 @@ pub fn write(
     let blocking = outcome.blocking();
     let below = outcome.findings.len() - blocking;
     let below = if below > 0 {
-        format!(" (+{below} below --min-confidence {})", threshold.0)
+        format!(" (+{below} below {gate})")
     } else {
         String::new()
     };
@@ -277,6 +290,13 @@ fn write_config(
             printable(baseline),
             not_reported(suppressed.baseline, "finding")
         )?;
+    }
+    if let Some(level) = config.min_confidence {
+        let effect = match level {
+            crate::rules::Confidence::High => ": weakens detection (medium findings pass)",
+            _ => "",
+        };
+        writeln!(out, "  gate: min_confidence = {level}{effect}")?;
     }
     Ok(())
 }

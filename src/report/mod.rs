@@ -94,6 +94,10 @@ pub struct Summary<'a> {
     pub suppressed: &'a crate::allow::Suppressed,
     /// What `.secretgate.toml` turned off: never silent.
     pub config: Cow<'a, crate::config::ConfigSummary>,
+    /// `scan` of paths in several repositories: what each one's config
+    /// turned off, with its `root` (`config` is their union).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub configs: Vec<Cow<'a, crate::config::ConfigSummary>>,
     /// Whether secrets in this report are redacted.
     pub redacted: bool,
     /// Wall time in milliseconds.
@@ -145,11 +149,15 @@ impl<'a> Report<'a> {
             ),
             None => Cow::Borrowed(stats.skipped.as_slice()),
         };
-        let config = if options.redact {
-            Cow::Owned(outcome.config.redacted())
-        } else {
-            Cow::Borrowed(&outcome.config)
+        let shown = |config: &'a crate::config::ConfigSummary| {
+            if options.redact {
+                Cow::Owned(config.redacted())
+            } else {
+                Cow::Borrowed(config)
+            }
         };
+        let config = shown(&outcome.config);
+        let configs = outcome.configs.iter().map(shown).collect();
         let mut by_confidence: BTreeMap<&'static str, usize> = ["high", "medium", "low"]
             .into_iter()
             .map(|level| (level, 0))
@@ -185,6 +193,7 @@ impl<'a> Report<'a> {
                 },
                 suppressed: &outcome.suppressed,
                 config,
+                configs,
                 redacted: options.redact,
                 elapsed_ms: options.elapsed.as_millis(),
                 history: outcome.history.as_ref(),

@@ -83,7 +83,7 @@ pub fn log(outcome: &ScanOutcome, options: &ReportOptions, cwd: Option<&std::pat
         .zip(&report.findings)
         .map(|(raw, shown)| {
             let index = rule_index.get(raw.rule.as_str()).copied().unwrap_or(0);
-            let failing = outcome.threshold.fails(raw.confidence);
+            let failing = outcome.fails(raw);
             result(raw, shown, index, options.redact, failing, cwd)
         })
         .collect();

@@ -134,7 +134,7 @@ pub fn walk(
             Err(err) => sink(SourceItem::Skipped(Skipped {
                 path: display_path(path),
                 reason: SkipReason::Unreadable,
-                detail: unreadable_detail(&err),
+                detail: super::io_detail(&err),
             })),
         }
     }
@@ -189,17 +189,6 @@ pub fn walk(
         read_tracked(&missed.files, options, sink);
     }
     Ok(())
-}
-
-/// Why a path could not be looked at, in words: "permission denied" rather
-/// than the OS's message alone.
-fn unreadable_detail(err: &std::io::Error) -> String {
-    match err.kind() {
-        std::io::ErrorKind::PermissionDenied => format!(
-            "permission denied: this user may not read it, or search a directory on the way ({err})"
-        ),
-        _ => format!("cannot be read: {err}"),
-    }
 }
 
 /// Reads the tracked files the walk did not yield (ignore files list them),

@@ -201,6 +201,17 @@ pub fn path_text(bytes: &[u8]) -> String {
     text
 }
 
+/// Why a file (a scanned file, a git object file) could not be read, in
+/// words: "permission denied" rather than the OS's message alone.
+pub fn io_detail(err: &std::io::Error) -> String {
+    match err.kind() {
+        std::io::ErrorKind::PermissionDenied => format!(
+            "permission denied: this user may not read it, or search a directory on the way ({err})"
+        ),
+        _ => format!("cannot be read: {err}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::path_text;

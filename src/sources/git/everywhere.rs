@@ -116,6 +116,7 @@ pub struct Everywhere {
 /// Searches every object of `repo` and traces what is found.
 pub fn search(repo: &gix::ThreadSafeRepository, query: &Query) -> Result<Everywhere, GitError> {
     let local = repo.to_thread_local();
+    check_refs(&local)?;
     let mut result = Everywhere::default();
     let ids = all_objects(&local, &mut result.skipped)?;
     let found = scan_objects(repo, &ids, query, &mut result);
@@ -124,6 +125,64 @@ pub fn search(repo: &gix::ThreadSafeRepository, query: &Query) -> Result<Everywh
     result.survivors = survivors;
     trace(&local, query, &mut result);
     Ok(result)
+}
+
+/// Every ref must be listed before anything is traced: a ref that cannot be
+/// read would make what only it reaches look unreachable ("`git gc`
+/// removes it"), which is false. A broken `packed-refs` (or a ref store that
+/// cannot be listed) is an error naming the file and the bad line.
+fn check_refs(repo: &gix::Repository) -> Result<(), GitError> {
+    let packed = repo.common_dir().join("packed-refs");
+    let broken = |problem: String| GitError::UnreadableRefs {
+        path: if packed.symlink_metadata().is_ok() {
+            packed.clone()
+        } else {
+            repo.common_dir().join("refs")
+        },
+        problem,
+    };
+    if packed.symlink_metadata().is_ok() {
+        let text = std::fs::read(&packed).map_err(|err| broken(crate::sources::io_detail(&err)))?;
+        if let Some(problem) = packed_refs_problem(&text) {
+            return Err(broken(problem));
+        }
+    }
+    let platform = repo
+        .references()
+        .map_err(|err| broken(format!("the refs cannot be listed: {err:#}")))?;
+    for reference in platform
+        .all()
+        .map_err(|err| broken(format!("the refs cannot be listed: {err:#}")))?
+    {
+        reference.map_err(|err| broken(format!("a ref cannot be read: {err:#}")))?;
+    }
+    Ok(())
+}
+
+/// The first line of a `packed-refs` file that is not what git writes: a
+/// `#` header first, then `<object id> <ref name>` lines, each optionally
+/// followed by a `^<object id>` (the tag's peeled target).
+fn packed_refs_problem(text: &[u8]) -> Option<String> {
+    let is_id = |hex: &[u8]| matches!(hex.len(), 40 | 64) && hex.iter().all(u8::is_ascii_hexdigit);
+    for (index, line) in text.split(|&b| b == b'\n').enumerate() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let fine = match line.first() {
+            None => true,
+            Some(b'#') => index == 0,
+            Some(b'^') => is_id(&line[1..]),
+            Some(_) => line
+                .iter()
+                .position(|&b| b == b' ')
+                .is_some_and(|space| is_id(&line[..space]) && line.len() > space + 1),
+        };
+        if !fine {
+            return Some(format!(
+                "line {} is not `<object id> <ref name>` (git says `unexpected line in packed-refs` too)",
+                index + 1
+            ));
+        }
+    }
+    None
 }
 
 /// Every object id in the database, each once.

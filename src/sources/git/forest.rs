@@ -481,7 +481,10 @@ impl<'r> Attribution<'r> {
                 SkipReason::MissingObject,
                 format!("tree {id} is not in the repository"),
             ),
-            Err(err) => (SkipReason::CorruptObject, format!("tree {id}: {err:#}")),
+            Err(err) => {
+                let (reason, detail) = err.skip_reason();
+                (reason, format!("tree {id}: {detail}"))
+            }
         };
         self.unreadable.insert(id);
         skipped.push(Skipped {

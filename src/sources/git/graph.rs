@@ -193,7 +193,10 @@ fn read_header(
             SkipReason::MissingObject,
             " is not in the repository".to_string(),
         )),
-        Err(err) => Err((SkipReason::CorruptObject, format!(": {err:#}"))),
+        Err(err) => {
+            let (reason, detail) = err.skip_reason();
+            Err((reason, format!(": {detail}")))
+        }
     }
 }
 

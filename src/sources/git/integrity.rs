@@ -1,8 +1,9 @@
 //! Damage that git itself would refuse, found before anything is read: a
 //! `HEAD` that is neither a symbolic ref nor an object id (git does not take
-//! such a directory for a repository), a pack index that does not add up (its
-//! objects would look missing, and the repository empty), and loose objects
-//! whose content does not hash to their id.
+//! such a directory for a repository), a pack index (or multi-pack index)
+//! that does not add up or does not match its checksum (its objects would
+//! look missing, the repository empty, or one object be read under another's
+//! id), and loose objects whose content does not hash to their id.
 //!
 //! Why here: gix is lenient where git is strict, and what gix quietly
 //! skips turns into "the repository has no commits" or into content scanned
@@ -30,6 +31,28 @@ pub(super) enum ObjectError {
         /// What the content hashes to.
         actual: ObjectId,
     },
+}
+
+impl ObjectError {
+    /// How a read that failed is counted: `unreadable` when the file system
+    /// refused (permissions, an I/O error: the object may be intact), else
+    /// `corrupt_object`; with the words for the skip's detail.
+    pub(super) fn skip_reason(&self) -> (crate::sources::SkipReason, String) {
+        use crate::sources::SkipReason;
+        match self {
+            ObjectError::Read(err) => match err.downcast_any_ref::<std::io::Error>() {
+                Some(io) => (
+                    SkipReason::Unreadable,
+                    format!(
+                        "its object file cannot be read: {}",
+                        crate::sources::io_detail(io)
+                    ),
+                ),
+                None => (SkipReason::CorruptObject, format!("{err:#}")),
+            },
+            ObjectError::Mismatch { .. } => (SkipReason::CorruptObject, self.to_string()),
+        }
+    }
 }
 
 /// Reads `id` through the object database and checks that its content
@@ -68,6 +91,7 @@ pub(super) fn check(repo: &gix::Repository) -> Result<(), GitError> {
         for index in super::pack::pack_indexes(&dir) {
             check_pack_index(&index, repo.object_hash())?;
         }
+        check_multi_pack_index(&dir.join("pack").join("multi-pack-index"))?;
     }
     Ok(())
 }
@@ -113,10 +137,16 @@ fn head_is_valid(content: &[u8]) -> bool {
 }
 
 /// Opens a pack index (gix checks its layout: header, fan-out table, size)
-/// and checks its table of object ids: ascending, each in the fan-out range
-/// of its first byte. A damaged table would hide objects or give them the
-/// wrong ids. Linear and cheap, unlike the trailing checksum (SHA-1 over the
-/// whole file: a tenth of a second per 20 MB), which is left to `git fsck`.
+/// and checks that it is the index git wrote for its pack: its trailing
+/// checksum (SHA-1 over the whole file: a damaged or edited index, say two
+/// objects' offsets swapped, would have the scanner read one object's content
+/// under another's id, and a secret pass for clean text), the pack's checksum
+/// it records against the pack's own trailer (an index of another pack), and
+/// its table of object ids: ascending, each in the fan-out range of its first
+/// byte. The checksum costs 35 ms for git.git's 23 MB index (a fraction of
+/// a percent of its audit); the pack's own checksum (SHA-1 over every pack byte)
+/// is left to `git fsck`: damage there fails to inflate and is reported per
+/// object.
 fn check_pack_index(path: &Path, hash: gix::hash::Kind) -> Result<(), GitError> {
     let corrupt = |problem: String| GitError::CorruptPackIndex {
         path: path.to_path_buf(),
@@ -127,7 +157,53 @@ fn check_pack_index(path: &Path, hash: gix::hash::Kind) -> Result<(), GitError> 
         gix::odb::pack::index::File::at(path, hash).map_err(|err| corrupt(err.to_string()))?;
     let fan = read_fan(path, index.version())
         .map_err(|err| corrupt(format!("its fan-out table cannot be read: {err}")))?;
-    check_ids(&index, &fan).map_err(corrupt)
+    check_ids(&index, &fan).map_err(corrupt)?;
+    let interrupt = std::sync::atomic::AtomicBool::new(false);
+    index
+        .verify_checksum(&mut gix::utils::progress::Discard, &interrupt)
+        .map_err(|_| {
+            corrupt(format!(
+                "its content does not match its trailing checksum {} (the file was damaged or edited after git wrote it)",
+                index.index_checksum()
+            ))
+        })?;
+    // An index without its pack names objects that are simply missing:
+    // each read reports them.
+    if let Ok(pack) = gix::odb::pack::data::File::at(path.with_extension("pack"), hash)
+        && pack.checksum() != index.pack_checksum()
+    {
+        return Err(corrupt(format!(
+            "it was written for the pack with checksum {}, but this pack's checksum is {}",
+            index.pack_checksum(),
+            pack.checksum()
+        )));
+    }
+    Ok(())
+}
+
+/// A multi-pack index, when there is one, maps ids to pack offsets like a
+/// pack index does (reads of single objects go through it): its trailing
+/// checksum must hold too.
+fn check_multi_pack_index(path: &Path) -> Result<(), GitError> {
+    if path.symlink_metadata().is_err() {
+        return Ok(());
+    }
+    let corrupt = |problem: String| GitError::CorruptMultiPackIndex {
+        path: path.to_path_buf(),
+        problem,
+    };
+    let index = gix::odb::pack::multi_index::File::at(path, None)
+        .map_err(|err| corrupt(err.to_string()))?;
+    let interrupt = std::sync::atomic::AtomicBool::new(false);
+    index
+        .verify_checksum(&mut gix::utils::progress::Discard, &interrupt)
+        .map_err(|_| {
+            corrupt(format!(
+                "its content does not match its trailing checksum {} (the file was damaged or edited after git wrote it)",
+                index.checksum()
+            ))
+        })?;
+    Ok(())
 }
 
 /// The fan-out table: for each first byte, how many ids are at or below it.

@@ -97,13 +97,34 @@ pub enum GitError {
     },
     /// A pack index is damaged: the objects of its pack cannot be found.
     #[error(
-        "pack index {path} is corrupt: {problem}; the objects of {pack} cannot be found through it. Move it aside and rebuild it from the pack (`git index-pack {pack}`), or restore it from a backup or a fresh clone"
+        "pack index {path} is corrupt: {problem}; the objects of {pack} cannot be found or read reliably through it. Move it aside and rebuild it from the pack (`git index-pack {pack}`), or restore it from a backup or a fresh clone"
     )]
     CorruptPackIndex {
         /// The `.idx` file.
         path: PathBuf,
         /// Its pack.
         pack: PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
+    /// A multi-pack index is damaged: objects read through it may be the
+    /// wrong ones.
+    #[error(
+        "multi-pack index {path} is corrupt: {problem}; objects cannot be read reliably through it. Remove it and write it again from the packs (`git multi-pack-index write`), or restore it from a backup or a fresh clone"
+    )]
+    CorruptMultiPackIndex {
+        /// The `multi-pack-index` file.
+        path: PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
+    /// The refs cannot all be read, so what reaches an object is unknown.
+    #[error(
+        "{path}: {problem}; the refs cannot all be read, so what still reaches each object cannot be told. Repair it (fix or remove the bad line, or restore the file from a backup or a fresh clone) and run again"
+    )]
+    UnreadableRefs {
+        /// `packed-refs`, or the `refs` directory.
+        path: PathBuf,
         /// What is wrong.
         problem: String,
     },
@@ -341,6 +362,9 @@ pub struct History {
     /// The packs, opened once for planning and reading.
     packs: Vec<pack::Pack>,
     tags: Vec<TagInfo>,
+    /// Blobs a ref (a tag) names directly, with those refs' names: each is
+    /// a place the blob is, for the path rules, besides its tree paths.
+    ref_blobs: std::collections::HashMap<ObjectId, Vec<String>>,
     /// The distinct unions of name tags that blobs carry (see [`NameTags`]).
     tag_sets: Vec<std::sync::Arc<[u32]>>,
     stats: HistoryStats,
@@ -439,6 +463,7 @@ impl History {
             None => forest::Forest::default(),
         };
         let mut attribution = forest::Attribution::new(&local, forest);
+        let mut ref_blobs: std::collections::HashMap<ObjectId, Vec<String>> = Default::default();
         for &c in order.iter().filter(|&&c| excluded[c as usize]) {
             attribution.exclude_commit(&graph, c, &mut skipped);
         }
@@ -448,7 +473,10 @@ impl History {
         for tip in &tips {
             match tip {
                 refs::Tip::Tree { id, name } => attribution.attribute_tree(*id, name, &mut skipped),
-                refs::Tip::Blob { id, name } => attribution.attribute_blob(*id, name),
+                refs::Tip::Blob { id, name } => {
+                    ref_blobs.entry(*id).or_default().push(name.clone());
+                    attribution.attribute_blob(*id, name);
+                }
                 refs::Tip::Commit(_) => {}
             }
         }
@@ -524,6 +552,7 @@ impl History {
             tree_index,
             packs,
             tags,
+            ref_blobs,
             tag_sets,
             stats,
             skipped,
@@ -561,6 +590,12 @@ impl History {
     /// so it can reuse what it learnt there.
     pub fn read<S: Send>(&self, options: &ReadOptions, sink: &Sink<'_, S>) {
         read::read_all(self, options, sink);
+    }
+
+    /// The refs (tags) that name `blob` directly: places it is pushed and
+    /// kept under, besides the paths of the trees holding it.
+    pub fn ref_names(&self, blob: &ObjectId) -> &[String] {
+        self.ref_blobs.get(blob).map_or(&[], Vec::as_slice)
     }
 
     /// Author, date and subject of `commit`, read again from the database.

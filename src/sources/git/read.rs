@@ -217,13 +217,20 @@ fn read_item(
             }
             Ok(Some(_)) => {}
             Ok(None) => return missing(item),
-            Err(err) => return corrupt(item, &err),
+            Err(err) => return unreadable_or_corrupt(item, &err),
         }
     }
     let data = match super::integrity::find_verified(repo, &id, buf) {
         Ok(Some(data)) => data,
         Ok(None) => return missing(item),
-        Err(err) => return corrupt(item, &err),
+        Err(err) => {
+            let (reason, detail) = err.skip_reason();
+            return skip(
+                item,
+                reason,
+                format!("{} {}: {detail}", what(item), item.object),
+            );
+        }
     };
     let content: &[u8] = match item.kind {
         OriginKind::Blob => data.data,
@@ -248,6 +255,25 @@ fn missing(item: &Item) -> ReadResult {
         SkipReason::MissingObject,
         format!("{} {} is not in the repository", what(item), item.object),
     )
+}
+
+/// An object that could not be read: `unreadable` when the file system
+/// refused (its object file may be fine: permissions, an I/O error), else
+/// `corrupt_object`.
+fn unreadable_or_corrupt(item: &Item, err: &gix::Error) -> ReadResult {
+    match err.downcast_any_ref::<std::io::Error>() {
+        Some(io) => skip(
+            item,
+            SkipReason::Unreadable,
+            format!(
+                "{} {}: its object file cannot be read: {}",
+                what(item),
+                item.object,
+                crate::sources::io_detail(io)
+            ),
+        ),
+        None => corrupt(item, err),
+    }
 }
 
 fn corrupt(item: &Item, err: &dyn std::fmt::Display) -> ReadResult {

@@ -99,6 +99,7 @@ pub(super) fn all_tips(
             }),
         }
     }
+    malformed_loose_refs(repo, skipped);
     if let Ok(Some(head)) = repo.try_find_reference("HEAD") {
         found.refs += 1;
         if let TargetRef::Object(id) = head.target() {
@@ -112,6 +113,47 @@ pub(super) fn all_tips(
         }
     }
     Ok(found)
+}
+
+/// Loose ref files whose names git refuses (`refs/heads/a..b`): git and gix
+/// both skip them ("ignoring ref with broken name"), so what only they reach
+/// would go unread in silence. Each is counted as unreadable, with how to
+/// give it a valid name. Lock files (`*.lock`, a ref update in progress) are
+/// not refs.
+fn malformed_loose_refs(repo: &gix::Repository, skipped: &mut Vec<Skipped>) {
+    let root = repo.common_dir().to_path_buf();
+    let mut pending = vec![root.join("refs")];
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            match entry.file_type() {
+                Ok(kind) if kind.is_dir() => pending.push(path),
+                Ok(kind) if kind.is_file() => {
+                    let Ok(relative) = path.strip_prefix(&root) else {
+                        continue;
+                    };
+                    let name = crate::sources::display_path(relative);
+                    if name.ends_with(".lock")
+                        || gix::validate::reference::name(name.as_bytes().into()).is_ok()
+                    {
+                        continue;
+                    }
+                    skipped.push(Skipped {
+                        path: name.clone(),
+                        reason: SkipReason::Unreadable,
+                        detail: format!(
+                            "a ref whose name git refuses: git ignores it, and so did this scan, so the commits only it reaches were not read; give it a valid name (`git update-ref refs/heads/NEW $(cat '{}')`, then delete the file)",
+                            path.display()
+                        ),
+                    });
+                }
+                _ => {}
+            }
+        }
+    }
 }
 
 /// Every entry of the stash stack: `refs/stash` names only the newest; the
@@ -177,10 +219,11 @@ fn peel(
                 return;
             }
             Err(err) => {
+                let (reason, detail) = err.skip_reason();
                 skipped.push(Skipped {
                     path: name.to_string(),
-                    reason: SkipReason::CorruptObject,
-                    detail: format!("object {id} (target of {name}): {err:#}"),
+                    reason,
+                    detail: format!("object {id} (target of {name}): {detail}"),
                 });
                 return;
             }
