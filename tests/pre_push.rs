@@ -243,4 +243,18 @@ fn another_remotes_tracking_refs_do_not_count_as_pushed() {
     p.repo.commit("clean");
     let output = p.push(&["main"]);
     assert!(output.status.success(), "{}", stderr(&output));
+
+    // Pushed to a URL rather than a remote's name, git passes the URL as
+    // the remote: no tracking refs, and no error.
+    p.repo.write("README.md", "clean again\n");
+    p.repo.commit("clean again");
+    let output = git_command(p.repo.path(), DATE)
+        .env("SECRETGATE", secretgate_bin())
+        .env_remove("CI")
+        .args(["push", "-q"])
+        .arg(format!("file://{}", mirror.path().display()))
+        .arg("main")
+        .output()
+        .unwrap_or_else(|err| panic!("git push: {err}"));
+    assert!(output.status.success(), "{}", stderr(&output));
 }

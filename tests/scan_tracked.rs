@@ -188,3 +188,23 @@ fn the_walk_counts_what_it_does_not_read() {
         strings(&["link.txt"])
     );
 }
+
+/// A repository of its own (not a submodule) inside a directory the outer
+/// repository ignores: its tracked files are tracked files, and are read.
+#[test]
+fn a_nested_repository_in_an_ignored_directory_is_scanned() {
+    let outer = Repo::new();
+    outer.write(".gitignore", "vendor/\n");
+    outer.commit("ignore vendor");
+    let key = anthropic_key(9401);
+    outer.write("vendor/lib/app.py", format!("KEY = \"{key}\"\n"));
+    outer.write("vendor/lib/untracked-notes.txt", "nothing\n");
+    let nested = outer.path().join("vendor/lib");
+    run_git(&nested, DATE, &["init", "-q"]);
+    run_git(&nested, DATE, &["add", "app.py"]);
+    let (code, report) = scan_json(outer.path(), &[]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(only_finding(&report, &key)["path"], "vendor/lib/app.py");
+    // Only what that repository tracks: its untracked file stays ignored.
+    assert_eq!(report["summary"]["files_scanned"], 2, "{report:#}");
+}

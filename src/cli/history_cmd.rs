@@ -481,7 +481,14 @@ fn pre_push_range(
     if include.is_empty() {
         return Ok(None);
     }
-    if let Some(remote) = remote.filter(|name| !name.is_empty()) {
+    // Only a configured remote has tracking refs; git passes a URL pushed
+    // to directly as the remote's name too.
+    let configured = |name: &str| {
+        repo.remote_names()
+            .iter()
+            .any(|known| AsRef::<[u8]>::as_ref(known) == name.as_bytes())
+    };
+    if let Some(remote) = remote.filter(|name| !name.is_empty() && configured(name)) {
         let prefix = format!("refs/remotes/{remote}/");
         // Another remote whose name extends this one's (`origin/mirror`
         // beside `origin`) keeps its refs under the same prefix.

@@ -21,12 +21,26 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
     let groups = super::policy::scan_groups(&args.paths);
     // Every policy is loaded (and every error in one reported) before
     // anything is scanned.
+    // Rules depend only on the config: groups without one (or with the same
+    // file) share one engine, so `scan d1 d2 ... d50` compiles the rules once.
+    let mut engines: Vec<(Option<std::path::PathBuf>, crate::engine::Engine, usize)> = Vec::new();
     let mut policies = Vec::with_capacity(groups.len());
     for group in &groups {
         let mut allow = args.allow.load(&group.root)?;
         allow.paths = group.base.clone();
-        let (engine, rules_loaded) = args.rules.engine(&allow)?;
-        policies.push((allow, engine, rules_loaded));
+        let key = allow
+            .config
+            .as_ref()
+            .map(|config| std::fs::canonicalize(&config.path).unwrap_or(config.path.clone()));
+        let index = match engines.iter().position(|(k, _, _)| *k == key) {
+            Some(index) => index,
+            None => {
+                let (engine, rules_loaded) = args.rules.engine(&allow)?;
+                engines.push((key, engine, rules_loaded));
+                engines.len() - 1
+            }
+        };
+        policies.push((allow, index));
     }
     let several = groups.len() > 1;
     let threads = super::worker_threads(args.threads);
@@ -38,7 +52,8 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
     let stream = args.output.stream()?;
     let mut merged: Option<ScanOutcome> = None;
     let mut rules_loaded = 0;
-    for (group, (allow, engine, loaded)) in groups.iter().zip(&policies) {
+    for (group, (allow, index)) in groups.iter().zip(&policies) {
+        let (_, engine, loaded) = &engines[*index];
         rules_loaded = rules_loaded.max(*loaded);
         let sink = |found: &[Finding]| {
             if let Some(stream) = &stream {
@@ -52,6 +67,10 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
         walk(&group.paths, &options, &|item| collector.accept(item))?;
         let mut outcome = collector.finish();
         args.allow.apply(allow, engine, &mut outcome);
+        // What an engine's config dropped is counted over all its groups:
+        // added once, below.
+        outcome.suppressed.entropy_floor = 0;
+        outcome.suppressed.public_values = 0;
         if several {
             let gate = outcome.threshold;
             for finding in &mut outcome.findings {
@@ -69,7 +88,12 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitStatus> {
             }
         });
     }
-    let outcome = merged.unwrap_or_default();
+    let mut outcome = merged.unwrap_or_default();
+    for (_, engine, _) in &engines {
+        let dropped = engine.config_drops();
+        outcome.suppressed.entropy_floor += dropped.entropy_floor;
+        outcome.suppressed.public_values += dropped.public_values;
+    }
     args.output
         .finish(stream, &outcome, rules_loaded, started.elapsed(), None)?;
     Ok(ExitStatus::of(&outcome))

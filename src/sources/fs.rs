@@ -158,6 +158,7 @@ pub fn walk(
     // and the work trees it met, whose indexes list more of them.
     let walked: Mutex<HashSet<PathBuf>> = Mutex::new(HashSet::new());
     let work_trees: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+    let dirs: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
     builder.build_parallel().run(|| {
         Box::new(|entry| {
             let entry = match entry {
@@ -172,8 +173,12 @@ pub fn walk(
                 return WalkState::Skip;
             }
             let file_type = entry.file_type();
-            if !options.no_ignore && !file_type.is_some_and(|t| t.is_dir()) {
-                lock(&walked).insert(entry.path().to_path_buf());
+            if !options.no_ignore {
+                if file_type.is_some_and(|t| t.is_dir()) {
+                    lock(&dirs).push(entry.path().to_path_buf());
+                } else {
+                    lock(&walked).insert(entry.path().to_path_buf());
+                }
             }
             visit(entry.path(), file_type, entry.depth() == 0, options, sink);
             WalkState::Continue
@@ -181,7 +186,9 @@ pub fn walk(
     });
     if !options.no_ignore {
         let walked = walked.into_inner().unwrap_or_else(|p| p.into_inner());
-        let work_trees = work_trees.into_inner().unwrap_or_else(|p| p.into_inner());
+        let mut work_trees = work_trees.into_inner().unwrap_or_else(|p| p.into_inner());
+        let dirs = dirs.into_inner().unwrap_or_else(|p| p.into_inner());
+        work_trees.extend(repositories_in_skipped_dirs(&dirs));
         let missed = super::tracked::unwalked(&roots, &work_trees, &walked);
         for skipped in missed.skipped {
             sink(SourceItem::Skipped(skipped));
@@ -228,6 +235,57 @@ fn dot_git(path: &Path, work_trees: &Mutex<Vec<PathBuf>>, sink: &(dyn Fn(SourceI
             "named .git but not a git repository: git never tracks such a path, so it was not read"
                 .into(),
     }));
+}
+
+/// How deep below a directory the ignore files hid a nested repository is
+/// looked for: `vendor/.git`, `vendor/lib/.git`, `vendor/a/lib/.git`.
+const NESTED_REPOSITORY_DEPTH: usize = 2;
+
+/// Work trees of repositories inside directories the walk did not enter
+/// (ignore files hid them: `vendor/` ignored, `vendor/lib/` a repository of
+/// its own, not a submodule). Their tracked files are tracked files, read
+/// like every other; found by listing each walked directory once more and
+/// looking a few levels into what it hid, never walking all of it
+/// (`node_modules/`, `target/`).
+fn repositories_in_skipped_dirs(dirs: &[PathBuf]) -> Vec<PathBuf> {
+    let entered: HashSet<&Path> = dirs.iter().map(PathBuf::as_path).collect();
+    let mut found = Vec::new();
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if entry.file_name() == ".git"
+                || !entry.file_type().is_ok_and(|t| t.is_dir())
+                || entered.contains(path.as_path())
+            {
+                continue;
+            }
+            find_repositories(&path, NESTED_REPOSITORY_DEPTH, &mut found);
+        }
+    }
+    found
+}
+
+/// Work trees at or below `dir`, `depth` levels down at most.
+fn find_repositories(dir: &Path, depth: usize, found: &mut Vec<PathBuf>) {
+    let dot_git = dir.join(".git");
+    if dot_git.symlink_metadata().is_ok() && gix::discover::is_git(&dot_git).is_ok() {
+        found.push(dir.to_path_buf());
+        return;
+    }
+    if depth == 0 {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            find_repositories(&entry.path(), depth - 1, found);
+        }
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
