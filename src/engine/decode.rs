@@ -78,6 +78,9 @@ pub fn jwt_has_claims(token: &[u8], claims: &BTreeMap<String, String>) -> bool {
 pub struct DecodedValue {
     /// Where the encoded text sits in the blob.
     pub span: Range<usize>,
+    /// What decided that it is a container: its line (for a Kubernetes
+    /// value, which the whole manifest decides, its span).
+    pub line: Range<usize>,
     /// `key: decoded value`, ready to be scanned like any other text.
     pub text: Vec<u8>,
 }
@@ -116,24 +119,35 @@ pub fn kubernetes_secret_values(blob: &[u8]) -> Vec<DecodedValue> {
         text.extend_from_slice(decoded.trim_ascii_end());
         values.push(DecodedValue {
             span: value.range(),
+            line: value.range(),
             text,
         });
     }
     values
 }
 
-/// Where base64 containers may be: one case-blind pass over a blob finds
-/// whether any of these is there before a regex runs.
+/// Where base64 containers may be: one pass over a blob finds the lines
+/// worth a regex. Exact-case spellings (lower, upper, camel): a case-blind
+/// automaton loses the SIMD prefilter and cost a tenth of a history scan.
 static CONTAINER_HINTS: LazyLock<Option<aho_corasick::AhoCorasick>> = LazyLock::new(|| {
+    // Leftmost-first: only that kind has the packed (SIMD) searcher, about
+    // 5 GB/s here against 0.2 for the standard kind.
     aho_corasick::AhoCorasickBuilder::new()
-        .ascii_case_insensitive(true)
+        .match_kind(aho_corasick::MatchKind::LeftmostFirst)
         .build([
-            "key-data",
-            "key_data",
-            "keydata",
-            "base64",
-            "private_key",
-            "privatekey",
+            "ase64",
+            "ASE64",
+            "ey-data",
+            "ey_data",
+            "eyData",
+            "eydata",
+            "EY_DATA",
+            "EY-DATA",
+            "rivate_key",
+            "rivate-key",
+            "rivateKey",
+            "rivatekey",
+            "RIVATE_KEY",
         ])
         .ok()
 });
@@ -165,31 +179,51 @@ static DATA_URL: LazyLock<Option<Regex>> = LazyLock::new(|| {
 /// span is decoded once.
 pub fn container_values(blob: &[u8]) -> Vec<DecodedValue> {
     let mut values = kubernetes_secret_values(blob);
+    values.extend(line_container_values(blob, 0..blob.len(), &values));
+    values
+}
+
+/// The containers of [`NAMED_VALUE`] and [`DATA_URL`] on the lines of
+/// `region` (whole lines of `blob`), except at the spans of `known`. Each
+/// depends on its line alone, which lets a delta scan read only the lines
+/// a new version changed.
+pub fn line_container_values(
+    blob: &[u8],
+    region: Range<usize>,
+    known: &[DecodedValue],
+) -> Vec<DecodedValue> {
+    let mut values = Vec::new();
     let Some(hints) = CONTAINER_HINTS.as_ref() else {
         return values;
     };
     // Only the lines holding a hint are read by the regexes: a name and its
     // value, or a whole `data:` URL, sit on one line.
     let mut last_line = None;
-    for hit in hints.find_iter(blob) {
-        let start = memchr::memrchr(b'\n', &blob[..hit.start()]).map_or(0, |i| i + 1);
+    for hit in hints.find_iter(&blob[region.clone()]) {
+        let (hit_start, hit_end) = (region.start + hit.start(), region.start + hit.end());
+        let start = memchr::memrchr(b'\n', &blob[..hit_start]).map_or(0, |i| i + 1);
         if last_line == Some(start) {
             continue;
         }
         last_line = Some(start);
-        let end = memchr::memchr(b'\n', &blob[hit.end()..]).map_or(blob.len(), |i| hit.end() + i);
-        line_containers(blob, start..end, &mut values);
+        let end = memchr::memchr(b'\n', &blob[hit_end..]).map_or(blob.len(), |i| hit_end + i);
+        line_containers(blob, start..end, known, &mut values);
     }
     values
 }
 
 /// The containers of [`NAMED_VALUE`] and [`DATA_URL`] on the line
 /// `line` of `blob`, added to `values` unless their span is there already.
-fn line_containers(blob: &[u8], line: Range<usize>, values: &mut Vec<DecodedValue>) {
+fn line_containers(
+    blob: &[u8],
+    line: Range<usize>,
+    known: &[DecodedValue],
+    values: &mut Vec<DecodedValue>,
+) {
     let text = &blob[line.clone()];
     let mut add = |name: &[u8], value: regex::bytes::Match<'_>| {
         let span = line.start + value.start()..line.start + value.end();
-        if values.iter().any(|v| v.span == span) {
+        if values.iter().chain(known).any(|v| v.span == span) {
             return;
         }
         let Some(decoded) = base64_decode(value.as_bytes()) else {
@@ -203,7 +237,11 @@ fn line_containers(blob: &[u8], line: Range<usize>, values: &mut Vec<DecodedValu
             text.extend_from_slice(b": ");
         }
         text.extend_from_slice(decoded.trim_ascii_end());
-        values.push(DecodedValue { span, text });
+        values.push(DecodedValue {
+            span,
+            line: line.clone(),
+            text,
+        });
     };
     if let Some(named) = NAMED_VALUE.as_ref() {
         for caps in named.captures_iter(text) {

@@ -490,6 +490,22 @@ mod tests {
         let (mut inserts, engine) = examples_and_engine();
         inserts.push(b"  filler line with the word secret and private\n".to_vec());
         inserts.push(b"x = 1; ".to_vec());
+        // Base64 containers, whole and cut, so edits join and split them.
+        use base64::Engine as _;
+        let key: String = (0..93u32)
+            .map(|i| {
+                char::from(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJ0123456789"[(i * 7 % 46) as usize])
+            })
+            .collect();
+        let encoded = base64::engine::general_purpose::STANDARD
+            .encode(format!("ANTHROPIC_API_KEY=sk-ant-api03-{key}AA"));
+        // Many times over: among every rule's examples, they would be rare.
+        for _ in 0..inserts.len() / 40 {
+            inserts.push(format!("tls_key_data: {encoded}\n").into_bytes());
+            inserts.push(format!("src=\"data:text/plain;base64,{encoded}\"\n").into_bytes());
+            inserts.push(b"signingKeyBase64: ".to_vec());
+            inserts.push(format!("{encoded}\n").into_bytes());
+        }
         let inserts: Vec<&[u8]> = inserts.iter().map(|v| v.as_slice()).collect();
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
         let reached = check_chains(&engine, &inserts, (40, 40, 400), &mut rng);

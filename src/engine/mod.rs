@@ -8,6 +8,7 @@
 //! cost of adding a rule is close to the cost of adding its keywords.
 
 pub mod checksum;
+mod containers;
 pub mod decode;
 pub mod delta;
 pub mod entropy;
@@ -193,6 +194,9 @@ pub struct Reusable {
     pub matches: Vec<Match>,
     /// Every span-rule keyword in the text.
     pub span_hits: Vec<SpanHit>,
+    /// The matches in line containers (see `containers`), each with its
+    /// line as window.
+    pub decoded: Vec<Match>,
     /// The merged windows the span rules' regexes ran on (or whose matches
     /// were carried over), sorted by rule and start.
     pub span_windows: Vec<SpanWindow>,
@@ -319,7 +323,17 @@ impl Engine {
             self.scan_set(set, text, 0..text.len(), &mut raw, &mut span_hits, work);
         }
         let span_windows = self.confirm_spans(text, &span_hits, None, &mut raw, work);
-        self.finish(text, raw, span_hits, span_windows, work)
+        let whole = 0..text.len();
+        let regions = std::slice::from_ref(&whole);
+        self.finish(
+            text,
+            raw,
+            regions,
+            Vec::new(),
+            span_hits,
+            span_windows,
+            work,
+        )
     }
 
     /// Scans a version of a file derived from an earlier one by the copies
@@ -343,7 +357,8 @@ impl Engine {
                 end: moved.end,
             })
             .collect();
-        for dirty in delta.dirty_lines() {
+        let dirty_lines = delta.dirty_lines();
+        for dirty in &dirty_lines {
             for set in &self.keywords {
                 let (raw, hits) = (&mut raw, &mut span_hits);
                 self.scan_set(set, text, dirty.clone(), raw, hits, &mut work);
@@ -351,51 +366,34 @@ impl Engine {
         }
         let from = Some((delta, base.span_windows.as_slice()));
         let span_windows = self.confirm_spans(text, &span_hits, from, &mut raw, &mut work);
-        self.finish(text, raw, span_hits, span_windows, &mut work)
+        let carried = delta.carry(&base.decoded, |_| true);
+        self.finish(
+            text,
+            raw,
+            &dirty_lines,
+            carried,
+            span_hits,
+            span_windows,
+            &mut work,
+        )
     }
 
     /// Decoded containers, overlaps and allow markers: the steps that look
     /// at the whole text, run after the rules.
+    #[allow(clippy::too_many_arguments)]
     fn finish(
         &self,
         text: &[u8],
         raw: Vec<Match>,
+        regions: &[Range<usize>],
+        carried: Vec<Match>,
         span_hits: Vec<SpanHit>,
         span_windows: Vec<SpanWindow>,
         work: &mut Work,
     ) -> Scan {
+        let decoded = self.decoded_matches(text, &raw, regions, carried, work);
         let mut matches = raw.clone();
-        // A specific rule that already reads the encoded value (a
-        // kubeconfig's client-key-data) says it best: no second finding.
-        let named = |at: &Range<usize>| {
-            raw.iter().any(|m| {
-                !self.rules.rules[m.rule].generic
-                    && m.secret_span.start < at.end
-                    && at.start < m.secret_span.end
-            })
-        };
-        for decoded in decode::container_values(text) {
-            if named(&decoded.span) {
-                continue;
-            }
-            let mut inner = Vec::new();
-            let mut inner_hits = Vec::new();
-            for set in &self.keywords {
-                let whole = 0..decoded.text.len();
-                let (inner, hits) = (&mut inner, &mut inner_hits);
-                self.scan_set(set, &decoded.text, whole, inner, hits, work);
-            }
-            self.confirm_spans(&decoded.text, &inner_hits, None, &mut inner, work);
-            for m in inner {
-                matches.push(Match {
-                    span: decoded.span.clone(),
-                    secret_span: decoded.span.clone(),
-                    window: decoded.span.clone(),
-                    encoding: Some("base64"),
-                    ..m
-                });
-            }
-        }
+        matches.extend(decoded.matches);
         overlap::resolve_overlaps(&mut matches, &self.rules.rules);
         if self.inline_allow {
             mark_allowed(text, &mut matches);
@@ -404,6 +402,7 @@ impl Engine {
             matches,
             reusable: Reusable {
                 matches: raw,
+                decoded: decoded.reusable,
                 span_hits,
                 span_windows,
             },

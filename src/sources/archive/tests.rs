@@ -266,3 +266,21 @@ fn entries_in_methods_not_read_here_are_counted_as_unsupported() {
         [("a.txt".to_string(), SkipReason::UnsupportedArchiveEntry)]
     );
 }
+
+#[test]
+fn a_tar_whose_last_entry_claims_more_than_it_holds_is_not_damaged() {
+    // What git's own test suite commits: a header for a 64 GiB file, and
+    // no data behind it.
+    let mut tar = tar_of(&[("small.txt", b"hello")]);
+    let end = tar.len() - 1024;
+    tar.truncate(end);
+    let mut header = ::tar::Header::new_gnu();
+    header.set_path("huge").unwrap();
+    header.set_size(64 << 30);
+    header.set_mode(0o644);
+    header.set_cksum();
+    tar.extend_from_slice(header.as_bytes());
+    let got = open("huge.tar", &tar, &Limits::default());
+    assert_eq!(names(&got), ["small.txt"]);
+    assert_eq!(got.skips, [("huge".to_string(), SkipReason::TooLarge)]);
+}
