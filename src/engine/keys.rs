@@ -31,7 +31,7 @@ const FILLER: &[&[u8]] = &[
 
 /// What a key's own bytes say about its protection.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Protection {
+enum Protection {
     /// Passphrase-protected, and how.
     Encrypted(String),
     /// Stored in the clear.
